@@ -1,0 +1,13 @@
+{
+  "targets": [
+    {
+      "target_name": "corral-reaper",
+      "type": "executable",
+      "sources": ["native/reaper/reaper.c"],
+      "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Werror", "-O2", "-fno-strict-aliasing"],
+      "cflags!": ["-Wno-unused-parameter", "-O3"],
+      "ldflags": ["-static", "-s"],
+      "defines!": ["BUILDING_NODE_EXTENSION", "_LARGEFILE_SOURCE", "_FILE_OFFSET_BITS=64"]
+    }
+  ]
+}

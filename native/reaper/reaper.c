@@ -1,0 +1,734 @@
+/*
+ * corral-reaper: a persistent reference to one process tree.
+ *
+ * It becomes a child subreaper, starts the main command, reaps every process
+ * that comes back to it, signals or kills the whole tree when told to over the
+ * control socket (fd 3), reports events there, and exits only when it has no
+ * child left. Its contract is in README.md beside this file.
+ *
+ * Single-threaded; one poll() loop on a signalfd and the control socket; no
+ * periodic tick (a deadline exists only while a kill is converging).
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "protocol.h"
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_send_signal
+#define SYS_pidfd_send_signal 424
+#endif
+#define PF_EXITING 0x00000004 /* task flag in /proc/PID/stat field 9 */
+
+extern char **environ;
+
+struct config {
+	const char *id;
+	const char *name;
+	pid_t parent; /* the controller; 0 = do not check */
+	bool foreground; /* main stays in the caller's process group */
+	unsigned long long ignore; /* signals the caller ignored: keep them ignored in main */
+	char **argv; /* main command */
+};
+
+struct totals {
+	unsigned long processes; /* processes this reaper reaped */
+	unsigned long peak; /* most members seen at once */
+	unsigned long long user_us, system_us;
+	long maxrss_kib;
+};
+
+struct tree {
+	pid_t main;
+	bool main_reaped;
+	bool killing;
+	int kill_backoff_ms;
+	struct timespec next_pass;
+	struct totals totals;
+};
+
+static int control = CORRAL_CONTROL_FD; /* -1 once the controller is gone */
+static int pdeath_signal;
+
+/* ---- control socket ---------------------------------------------------- */
+
+static void emit(const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+	int n;
+
+	if (control < 0)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof line - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if (n > (int)sizeof line - 2)
+		n = sizeof line - 2;
+	line[n++] = '\n';
+	/* MSG_NOSIGNAL: a vanished controller is seen as EOF by poll(), not as SIGPIPE. */
+	while (send(control, line, n, MSG_NOSIGNAL) < 0 && errno == EINTR)
+		;
+}
+
+static void warn_errno(const char *what)
+{
+	emit(EV_WARN " %d %s", errno, what);
+}
+
+static void fatal(int err, const char *what)
+{
+	emit(EV_FATAL " %d %s", err, what);
+	fprintf(stderr, "corral-reaper: %s: %s\n", what, strerror(err));
+	exit(125);
+}
+
+/* ---- /proc readers ------------------------------------------------------ */
+
+struct proc_stat {
+	char state;
+	pid_t ppid;
+	unsigned long flags;
+	long threads;
+	unsigned long pending; /* field 31: the leader's private pending signals */
+};
+
+static bool read_stat(pid_t pid, struct proc_stat *st)
+{
+	char path[64], buf[1024], *p;
+	int fd;
+	ssize_t n;
+
+	snprintf(path, sizeof path, "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	/* comm may hold spaces and ')': fields resume after the last ')'. */
+	p = strrchr(buf, ')');
+	if (!p)
+		return false;
+	/* 3 state, 4 ppid, 9 flags, 20 num_threads, 31 signal */
+	unsigned long f[32];
+	int field = 3;
+	p += 2;
+	st->state = *p;
+	p++;
+	for (field = 4; field <= 31 && *p; field++) {
+		while (*p == ' ')
+			p++;
+		f[field] = strtoul(p, &p, 10);
+	}
+	if (field <= 31)
+		return false;
+	st->ppid = (pid_t)f[4];
+	st->flags = f[9];
+	st->threads = (long)f[20];
+	st->pending = f[31];
+	return true;
+}
+
+struct pidlist {
+	pid_t *v;
+	size_t n, cap;
+};
+
+static void push_pid(struct pidlist *l, pid_t pid)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		pid_t *v = realloc(l->v, cap * sizeof *v);
+		if (!v)
+			return; /* out of memory: this pass misses some; a later one finds them */
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n++] = pid;
+}
+
+static void read_children_file(const char *path, struct pidlist *out)
+{
+	char buf[4096], num[16];
+	size_t len = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return; /* the task exited: it has no children to list */
+	while ((n = read(fd, buf, sizeof buf)) > 0) {
+		for (ssize_t i = 0; i < n; i++) {
+			if (buf[i] >= '0' && buf[i] <= '9') {
+				if (len < sizeof num - 1)
+					num[len++] = buf[i];
+			} else if (len) {
+				num[len] = '\0';
+				push_pid(out, (pid_t)atoi(num));
+				len = 0;
+			}
+		}
+	}
+	if (len) {
+		num[len] = '\0';
+		push_pid(out, (pid_t)atoi(num));
+	}
+	close(fd);
+}
+
+/* Children hang off the thread that forked them, so a multithreaded process needs every task. */
+static void list_children(pid_t pid, long threads, struct pidlist *out)
+{
+	char path[96];
+
+	if (threads <= 1) {
+		snprintf(path, sizeof path, "/proc/%d/task/%d/children", pid, pid);
+		read_children_file(path, out);
+		return;
+	}
+	snprintf(path, sizeof path, "/proc/%d/task", pid);
+	DIR *dir = opendir(path);
+	if (!dir)
+		return;
+	for (struct dirent *e; (e = readdir(dir));) {
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof path, "/proc/%d/task/%d/children", pid, atoi(e->d_name));
+		read_children_file(path, out);
+	}
+	closedir(dir);
+}
+
+/* ---- signalling the tree ------------------------------------------------ */
+
+static int pidfd_open(pid_t pid)
+{
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+static int pidfd_signal(int fd, int sig)
+{
+	return (int)syscall(SYS_pidfd_send_signal, fd, sig, NULL, 0);
+}
+
+struct member {
+	pid_t pid;
+	int fd;
+	long threads;
+};
+
+/*
+ * Opens a pidfd on `pid` and proves it is a child of `parent` (held by
+ * parent_fd, or the reaper itself when parent_fd < 0): the stat read is of the
+ * pidfd's process if that process is still alive after the read, and its ppid
+ * named our member if the parent is still alive after it. Returns -1 for a
+ * process that is gone, reparented or not ours.
+ */
+static int open_verified(pid_t pid, pid_t parent, int parent_fd, struct proc_stat *st)
+{
+	int fd = pidfd_open(pid);
+
+	if (fd < 0)
+		return -1; /* ESRCH: exited since it was listed */
+	if (!read_stat(pid, st) || st->ppid != parent || pidfd_signal(fd, 0) < 0 ||
+	    (parent_fd >= 0 && pidfd_signal(parent_fd, 0) < 0)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static bool dying(const struct proc_stat *st)
+{
+	return (st->pending & (1UL << (SIGKILL - 1))) || (st->flags & PF_EXITING);
+}
+
+/*
+ * One pass over the tree, parents before children: each member is signalled
+ * before its children are listed, so under SIGKILL it cannot add a child the
+ * listing misses (fork fails once SIGKILL is pending). Orphans reparented to
+ * us during the pass are what later passes are for. Returns how many members
+ * received SIGKILL for the first time (0 = the whole tree is already dying);
+ * for other signals, how many members were signalled.
+ */
+static unsigned long signal_pass(struct tree *t, int sig, bool cont)
+{
+	struct member *queue = NULL;
+	size_t head = 0, len = 0, cap = 0;
+	struct pidlist kids = { 0 };
+	unsigned long fresh = 0, seen = 0;
+	pid_t self = getpid();
+
+	list_children(self, 1, &kids);
+	for (struct member parent = { self, -1, 1 };;) {
+		for (size_t i = 0; i < kids.n; i++) {
+			struct proc_stat st;
+			int fd = open_verified(kids.v[i], parent.pid, parent.fd, &st);
+
+			if (fd < 0)
+				continue;
+			seen++;
+			if (sig == SIGKILL) {
+				if (st.state == 'Z') {
+					/* A leader whose threads live on looks like a zombie: kill it anyway. */
+					pidfd_signal(fd, SIGKILL);
+				} else if (!dying(&st)) {
+					pidfd_signal(fd, SIGKILL);
+					fresh++;
+				}
+			} else if (st.state != 'Z') {
+				if (pidfd_signal(fd, sig) == 0)
+					fresh++;
+				if (cont)
+					pidfd_signal(fd, SIGCONT);
+			}
+			if (len == cap) {
+				size_t ncap = cap ? cap * 2 : 64;
+				struct member *q = realloc(queue, ncap * sizeof *q);
+				if (!q) {
+					close(fd);
+					continue; /* out of memory: a later pass finds the rest */
+				}
+				queue = q;
+				cap = ncap;
+			}
+			queue[len++] = (struct member){ kids.v[i], fd, st.threads };
+		}
+		if (parent.fd >= 0)
+			close(parent.fd);
+		if (head == len)
+			break;
+		parent = queue[head++];
+		kids.n = 0;
+		list_children(parent.pid, parent.threads, &kids);
+	}
+	free(queue);
+	free(kids.v);
+	if (seen > t->totals.peak)
+		t->totals.peak = seen;
+	return fresh;
+}
+
+static void group_kill(struct tree *t)
+{
+	/*
+	 * Until main is reaped its pid cannot be reused, so a process group with
+	 * that id can only be one main created: provably ours. In --foreground mode
+	 * main stays in the caller's group, and this finds no group (ESRCH).
+	 */
+	if (t->main > 0 && !t->main_reaped)
+		kill(-t->main, SIGKILL);
+}
+
+static void timespec_after_ms(struct timespec *ts, int ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+static int ms_until(const struct timespec *ts)
+{
+	struct timespec now;
+	long long ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (long long)(ts->tv_sec - now.tv_sec) * 1000 + (ts->tv_nsec - now.tv_nsec) / 1000000;
+	return ms < 0 ? 0 : (int)(ms > INT_MAX ? INT_MAX : ms);
+}
+
+/* SIGKILL passes until a pass finds nobody new; stragglers get later passes with backoff. */
+static void kill_passes(struct tree *t)
+{
+	for (int i = 0; i < 16 && signal_pass(t, SIGKILL, false) > 0; i++)
+		;
+	timespec_after_ms(&t->next_pass, t->kill_backoff_ms);
+	if (t->kill_backoff_ms < 256)
+		t->kill_backoff_ms *= 2;
+}
+
+static void kill_tree(struct tree *t, bool group_too)
+{
+	if (!t->killing) {
+		t->killing = true;
+		t->kill_backoff_ms = 4;
+	}
+	if (group_too)
+		group_kill(t);
+	kill_passes(t);
+}
+
+/* ---- reaping ------------------------------------------------------------ */
+
+/* Reaps every child that is ready; returns false once the reaper has no child at all. */
+static bool reap(struct tree *t)
+{
+	for (;;) {
+		int status;
+		struct rusage ru;
+		pid_t pid = wait4(-1, &status, WNOHANG | __WALL, &ru);
+
+		if (pid == 0)
+			return true;
+		if (pid < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno != ECHILD;
+		}
+		t->totals.processes++;
+		t->totals.user_us += (unsigned long long)ru.ru_utime.tv_sec * 1000000 + ru.ru_utime.tv_usec;
+		t->totals.system_us += (unsigned long long)ru.ru_stime.tv_sec * 1000000 + ru.ru_stime.tv_usec;
+		if (ru.ru_maxrss > t->totals.maxrss_kib)
+			t->totals.maxrss_kib = ru.ru_maxrss;
+		if (pid == t->main) {
+			t->main_reaped = true;
+			if (WIFEXITED(status))
+				emit(EV_EXITED " %d 0 0", WEXITSTATUS(status));
+			else
+				emit(EV_EXITED " -1 %d %d", WTERMSIG(status), WCOREDUMP(status) ? 1 : 0);
+		}
+	}
+}
+
+/* ---- commands ----------------------------------------------------------- */
+
+static void controller_gone(struct tree *t)
+{
+	if (control >= 0) {
+		close(control);
+		control = -1;
+	}
+	kill_tree(t, true);
+}
+
+static void run_command(struct tree *t, char *line)
+{
+	int sig, cont;
+
+	if (strcmp(line, CMD_KILL) == 0) {
+		kill_tree(t, true);
+	} else if (sscanf(line, CMD_SIGNAL " %d %d", &sig, &cont) == 2 && sig > 0 && sig < NSIG) {
+		if (sig == SIGKILL)
+			kill_tree(t, true);
+		else
+			signal_pass(t, sig, cont != 0);
+	} else {
+		errno = EINVAL;
+		warn_errno("unknown command");
+	}
+}
+
+static void read_control(struct tree *t)
+{
+	static char buf[1024];
+	static size_t len;
+	ssize_t n = recv(control, buf + len, sizeof buf - 1 - len, MSG_DONTWAIT);
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		controller_gone(t);
+		return;
+	}
+	len += (size_t)n;
+	char *start = buf, *nl;
+	while ((nl = memchr(start, '\n', len - (size_t)(start - buf)))) {
+		*nl = '\0';
+		run_command(t, start);
+		start = nl + 1;
+	}
+	len -= (size_t)(start - buf);
+	memmove(buf, start, len);
+	if (len == sizeof buf - 1)
+		len = 0; /* an over-long line is garbage: drop it */
+}
+
+static bool forwarded(int sig)
+{
+	return sig == SIGHUP || sig == SIGINT || sig == SIGQUIT || sig == SIGTERM || sig == SIGUSR1 ||
+	       sig == SIGUSR2 || sig == SIGWINCH;
+}
+
+static void read_signals(int sfd, struct tree *t, bool *child_event)
+{
+	struct signalfd_siginfo si[16];
+	ssize_t n;
+
+	while ((n = read(sfd, si, sizeof si)) > 0) {
+		for (size_t i = 0; i < (size_t)n / sizeof si[0]; i++) {
+			int sig = (int)si[i].ssi_signo;
+
+			if (sig == SIGCHLD)
+				*child_event = true;
+			else if (sig == pdeath_signal)
+				controller_gone(t);
+			else if (forwarded(sig))
+				signal_pass(t, sig, false);
+		}
+	}
+}
+
+/* ---- set-up ------------------------------------------------------------- */
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: corral-reaper [--id ID] [--name NAME] [--parent PID] [--foreground]\n"
+			"                     [--ignore HEXMASK] -- FILE [ARG...]\n"
+			"It is started by the corral library with a control socket on fd 3.\n");
+	exit(125);
+}
+
+static void parse_args(int argc, char **argv, struct config *cfg)
+{
+	int i;
+
+	memset(cfg, 0, sizeof *cfg);
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (strcmp(a, "--") == 0) {
+			i++;
+			break;
+		}
+		if (strcmp(a, "--foreground") == 0) {
+			cfg->foreground = true;
+			continue;
+		}
+		if (!v)
+			usage();
+		if (strcmp(a, "--id") == 0)
+			cfg->id = v;
+		else if (strcmp(a, "--name") == 0)
+			cfg->name = v;
+		else if (strcmp(a, "--parent") == 0)
+			cfg->parent = (pid_t)atoi(v);
+		else if (strcmp(a, "--ignore") == 0)
+			cfg->ignore = strtoull(v, NULL, 16);
+		else
+			usage();
+		i++;
+	}
+	if (i >= argc)
+		usage();
+	cfg->argv = argv + i;
+}
+
+static void setup_control(void)
+{
+	int flags = fcntl(control, F_GETFL);
+
+	if (flags < 0)
+		fatal(errno, "control socket on fd 3");
+	/* Ours alone: never inherited by the tree. Blocking: events are few and tiny. */
+	fcntl(control, F_SETFD, FD_CLOEXEC);
+	fcntl(control, F_SETFL, flags & ~O_NONBLOCK);
+}
+
+static bool synchronous(int sig)
+{
+	return sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL || sig == SIGTRAP ||
+	       sig == SIGSYS || sig == SIGABRT;
+}
+
+/* Every asynchronous signal is blocked and read from a signalfd; main gets a clean mask. */
+static int block_signals(void)
+{
+	sigset_t all;
+
+	sigemptyset(&all);
+	for (int sig = 1; sig < NSIG; sig++)
+		if (!synchronous(sig))
+			sigaddset(&all, sig);
+	if (sigprocmask(SIG_SETMASK, &all, NULL) < 0)
+		fatal(errno, "sigprocmask");
+	int sfd = signalfd(-1, &all, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sfd < 0)
+		fatal(errno, "signalfd");
+	return sfd;
+}
+
+static void become_subreaper(const struct config *cfg)
+{
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+		fatal(errno, "prctl(PR_SET_CHILD_SUBREAPER)");
+	pdeath_signal = SIGRTMIN + 1;
+	if (prctl(PR_SET_PDEATHSIG, pdeath_signal) < 0)
+		fatal(errno, "prctl(PR_SET_PDEATHSIG)");
+	/* The controller may have died before PDEATHSIG was armed. */
+	if (cfg->parent > 0 && getppid() != cfg->parent)
+		fatal(ESRCH, "controller exited before the tree started");
+}
+
+/* Like execvp(): a file without a #! line runs under /bin/sh. */
+static int spawn_script(pid_t *pid, const struct config *cfg, const posix_spawnattr_t *attr)
+{
+	const char *file = cfg->argv[0];
+	char path[PATH_MAX];
+	size_t n = 0;
+
+	while (cfg->argv[n])
+		n++;
+	char **argv = calloc(n + 2, sizeof *argv);
+	if (!argv)
+		return ENOMEM;
+	if (!strchr(file, '/')) {
+		const char *dirs = getenv("PATH");
+		const char *d = dirs ? dirs : "/usr/local/bin:/bin:/usr/bin";
+
+		path[0] = '\0';
+		while (*d) {
+			const char *end = strchrnul(d, ':');
+			int len = snprintf(path, sizeof path, "%.*s/%s", (int)(end - d), end == d ? "." : d, file);
+			if (len > 0 && len < (int)sizeof path && access(path, X_OK) == 0)
+				break;
+			path[0] = '\0';
+			d = *end ? end + 1 : end;
+		}
+		file = path;
+	}
+	argv[0] = "sh";
+	argv[1] = (char *)file;
+	for (size_t i = 1; i < n; i++)
+		argv[i + 1] = cfg->argv[i];
+	int err = posix_spawn(pid, "/bin/sh", NULL, attr, argv, environ);
+	free(argv);
+	return err;
+}
+
+/*
+ * posix_spawn (vfork-style in glibc) keeps the launch cheap. Main gets an
+ * empty mask, default dispositions except the signals the caller ignored, and
+ * its own process group unless --foreground. Our fds are all O_CLOEXEC.
+ */
+static void spawn_main(const struct config *cfg, struct tree *t)
+{
+	posix_spawnattr_t attr;
+	sigset_t mask, defaults;
+	short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
+	pid_t pid;
+
+	sigemptyset(&mask);
+	sigemptyset(&defaults);
+	for (int sig = 1; sig < NSIG && sig <= 64; sig++) {
+		if (sig == SIGKILL || sig == SIGSTOP)
+			continue;
+		/* SIGCHLD never: an ignored SIGCHLD would make the kernel reap for us. */
+		if (sig != SIGCHLD && (cfg->ignore & (1ULL << (sig - 1))))
+			signal(sig, SIG_IGN); /* inherited through exec, as under timeout(1) */
+		else
+			sigaddset(&defaults, sig);
+	}
+	if (!cfg->foreground)
+		flags |= POSIX_SPAWN_SETPGROUP;
+	posix_spawnattr_init(&attr);
+	posix_spawnattr_setflags(&attr, flags);
+	posix_spawnattr_setsigmask(&attr, &mask);
+	posix_spawnattr_setsigdefault(&attr, &defaults);
+	posix_spawnattr_setpgroup(&attr, 0);
+	int err = posix_spawnp(&pid, cfg->argv[0], NULL, &attr, cfg->argv, environ);
+	if (err == ENOEXEC)
+		err = spawn_script(&pid, cfg, &attr);
+	posix_spawnattr_destroy(&attr);
+	if (err) {
+		emit(EV_SPAWN_FAILED " %d", err);
+		return;
+	}
+	t->main = pid;
+	emit(EV_STARTED " %d", pid);
+}
+
+/*
+ * A session of our own puts the reaper in its own scheduling autogroup, so a
+ * fork storm in the tree cannot starve it of CPU (measured: same-session kill
+ * loops did not converge in 5 s; cross-session ones always did). Main was
+ * spawned first and stays in the caller's session, terminal included. Our
+ * stdio goes to /dev/null so that only the tree holds the caller's pipes: EOF
+ * on them then means the tree is gone.
+ */
+static void detach_from_caller(void)
+{
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	/* EPERM: already a session leader (spawned detached), which is what we wanted. */
+	setsid();
+	if (null < 0) {
+		warn_errno("open /dev/null");
+		return;
+	}
+	for (int fd = 0; fd <= 2; fd++)
+		dup2(null, fd);
+	close(null);
+}
+
+/* ---- the loop ----------------------------------------------------------- */
+
+static int loop(int sfd, struct tree *t)
+{
+	bool children = reap(t); /* a failed spawn leaves none */
+
+	while (children) {
+		struct pollfd fds[2] = { { sfd, POLLIN, 0 }, { control, POLLIN, 0 } };
+		int timeout = t->killing ? ms_until(&t->next_pass) : -1;
+		int n = poll(fds, control >= 0 ? 2 : 1, timeout);
+		bool child_event = false;
+
+		if (n < 0 && errno != EINTR)
+			warn_errno("poll");
+		if (n > 0 && fds[0].revents)
+			read_signals(sfd, t, &child_event);
+		if (n > 0 && control >= 0 && fds[1].revents)
+			read_control(t);
+		if (child_event || t->killing)
+			children = reap(t);
+		if (children && t->killing && ms_until(&t->next_pass) == 0)
+			kill_passes(t);
+	}
+	emit(EV_EMPTY " %lu %lu %llu %llu %ld", t->totals.processes, t->totals.peak, t->totals.user_us,
+	     t->totals.system_us, t->totals.maxrss_kib);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct config cfg;
+	struct tree tree = { 0 };
+
+	parse_args(argc, argv, &cfg);
+	setup_control();
+	int sfd = block_signals();
+	become_subreaper(&cfg);
+	emit(EV_HELLO " %d %d", CORRAL_PROTOCOL_VERSION, getpid());
+	spawn_main(&cfg, &tree);
+	detach_from_caller();
+	return loop(sfd, &tree);
+}

@@ -1,0 +1,189 @@
+// normalizeOptions(): every default in one place; every check before any process exists.
+import { randomBytes } from 'node:crypto';
+import { InvalidOptionError } from './errors.js';
+import { parseSignal } from './tree/signal.js';
+import { validateDuration, validateTimeout } from './tree/timeout.js';
+
+export type StdioValue = 'pipe' | 'inherit' | 'ignore' | number;
+export type Level = 'auto' | 'track';
+export type ResolvedLevel = 'track';
+
+export interface SpawnOptions {
+  cwd?: string;
+  env?: Record<string, string | undefined>;
+  stdio?: StdioValue | readonly [StdioValue, StdioValue, StdioValue];
+  timeout?: number | string;
+  killSignal?: NodeJS.Signals | string | number;
+  killAfter?: number | string;
+  leftovers?: 'kill' | 'wait';
+  level?: Level;
+  name?: string;
+  foreground?: boolean;
+  ignoredSignals?: readonly (NodeJS.Signals | string | number)[];
+}
+
+export interface RunOptions extends SpawnOptions {
+  input?: string | Uint8Array;
+  maxBuffer?: number;
+  reject?: boolean;
+  encoding?: BufferEncoding;
+}
+
+export interface NormalizedOptions {
+  file: string;
+  args: string[];
+  cwd: string | undefined;
+  env: Record<string, string | undefined>;
+  stdio: [StdioValue, StdioValue, StdioValue];
+  timeoutMs: number;
+  killSignal: number;
+  killAfterMs: number;
+  leftovers: 'kill' | 'wait';
+  level: ResolvedLevel;
+  id: string;
+  name: string | undefined;
+  foreground: boolean;
+  ignoredSignals: number[];
+}
+
+export const defaults = {
+  killSignal: 'SIGTERM',
+  killAfterMs: 5000,
+  maxBuffer: 100_000_000,
+} as const;
+
+const known = new Set([
+  'cwd',
+  'env',
+  'stdio',
+  'timeout',
+  'killSignal',
+  'killAfter',
+  'leftovers',
+  'level',
+  'name',
+  'foreground',
+  'ignoredSignals',
+  'input',
+  'maxBuffer',
+  'reject',
+  'encoding',
+]);
+
+export function normalizeOptions(file: unknown, args: unknown, options: SpawnOptions = {}): NormalizedOptions {
+  if (typeof file !== 'string' || file.length === 0) {
+    throw new InvalidOptionError(
+      'file',
+      `Expected \`file\` to be a non-empty string, got \`${String(file)}\`. Use e.g. spawn('ls', ['-l']).`,
+    );
+  }
+  if (file.includes('\0')) throw new InvalidOptionError('file', 'Expected `file` without NUL bytes.');
+  const argv = validateArgs(args);
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidOptionError('options', `Expected \`options\` to be an object, got \`${String(options)}\`.`);
+  }
+  for (const key of Object.keys(options)) {
+    if (!known.has(key)) {
+      throw new InvalidOptionError(key, `Unknown option \`${key}\`. Known options: ${[...known].join(', ')}.`);
+    }
+  }
+  return {
+    file,
+    args: argv,
+    cwd: validateCwd(options.cwd),
+    env: validateEnv(options.env),
+    stdio: validateStdio(options.stdio),
+    timeoutMs: validateTimeout(options.timeout),
+    killSignal: parseSignal(options.killSignal ?? defaults.killSignal, 'killSignal'),
+    killAfterMs: validateKillAfter(options.killAfter),
+    leftovers: validateLeftovers(options.leftovers),
+    level: validateLevel(options.level),
+    id: randomBytes(4).toString('hex'),
+    name: validateName(options.name),
+    foreground: validateBoolean('foreground', options.foreground),
+    ignoredSignals: (options.ignoredSignals ?? []).map((s) => parseSignal(s, 'ignoredSignals')),
+  };
+}
+
+function validateArgs(args: unknown): string[] {
+  if (args === undefined) return [];
+  if (!Array.isArray(args) || args.some((a) => typeof a !== 'string' || a.includes('\0'))) {
+    throw new InvalidOptionError(
+      'args',
+      `Expected \`args\` to be an array of strings, got \`${JSON.stringify(args)}\`. Use e.g. ['-c', 'echo hi'].`,
+    );
+  }
+  return [...args];
+}
+
+function validateCwd(cwd: unknown): string | undefined {
+  if (cwd === undefined || (typeof cwd === 'string' && cwd.length > 0)) return cwd;
+  throw new InvalidOptionError(
+    'cwd',
+    `Expected \`cwd\` to be a directory path, got \`${String(cwd)}\`. Use e.g. '/tmp'.`,
+  );
+}
+
+function validateEnv(env: unknown): Record<string, string | undefined> {
+  if (env === undefined) return process.env;
+  if (typeof env === 'object' && env !== null) return env as Record<string, string | undefined>;
+  throw new InvalidOptionError(
+    'env',
+    `Expected \`env\` to be an object of strings, got \`${String(env)}\`. Use e.g. { ...process.env, DEBUG: '1' }.`,
+  );
+}
+
+const stdioValues = new Set(['pipe', 'inherit', 'ignore']);
+
+function validateStdio(stdio: unknown): [StdioValue, StdioValue, StdioValue] {
+  const one = (v: unknown): StdioValue => {
+    if ((typeof v === 'string' && stdioValues.has(v)) || (Number.isInteger(v) && (v as number) >= 0))
+      return v as StdioValue;
+    throw new InvalidOptionError(
+      'stdio',
+      `Expected \`stdio\` to be 'pipe', 'inherit', 'ignore', an fd, or an array of three of those, got \`${JSON.stringify(stdio)}\`. Use e.g. ['ignore', 'pipe', 'inherit'].`,
+    );
+  };
+  if (stdio === undefined) return ['pipe', 'pipe', 'pipe'];
+  if (Array.isArray(stdio)) {
+    if (stdio.length !== 3) one(undefined);
+    return [one(stdio[0]), one(stdio[1]), one(stdio[2])];
+  }
+  const v = one(stdio);
+  return [v, v, v];
+}
+
+function validateKillAfter(value: unknown): number {
+  if (value === Number.POSITIVE_INFINITY) return value;
+  return validateDuration('killAfter', value, defaults.killAfterMs);
+}
+
+function validateLeftovers(value: unknown): 'kill' | 'wait' {
+  if (value === undefined || value === 'kill' || value === 'wait') return value ?? 'kill';
+  throw new InvalidOptionError('leftovers', `Expected \`leftovers\` to be 'kill' or 'wait', got \`${String(value)}\`.`);
+}
+
+function validateLevel(value: unknown): ResolvedLevel {
+  if (value === undefined || value === 'auto' || value === 'track') return 'track';
+  if (value === 'cgroup' || value === 'sandbox') {
+    throw new InvalidOptionError(
+      'level',
+      `The \`${value}\` containment level is not available in this version of corral; use 'track' or 'auto'.`,
+    );
+  }
+  throw new InvalidOptionError('level', `Expected \`level\` to be 'auto' or 'track', got \`${String(value)}\`.`);
+}
+
+function validateName(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'string' && /^[\w.@/:+-]{1,64}$/.test(value)) return value;
+  throw new InvalidOptionError(
+    'name',
+    `Expected \`name\` to be 1-64 characters of letters, digits and . _ - @ / : +, got \`${String(value)}\`. Use e.g. 'web'.`,
+  );
+}
+
+function validateBoolean(option: string, value: unknown): boolean {
+  if (value === undefined || typeof value === 'boolean') return value ?? false;
+  throw new InvalidOptionError(option, `Expected \`${option}\` to be true or false, got \`${String(value)}\`.`);
+}

@@ -1,0 +1,88 @@
+// Starts a corral-reaper and speaks the protocol to it over fd 3.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
+import { ReaperError } from '../errors.js';
+import type { NormalizedOptions } from '../options.js';
+import { decodeEvent, encodeKill, encodeSignal, PROTOCOL_VERSION, type ReaperEvent } from './protocol.js';
+
+export interface ReaperExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** Events: 'event' (ReaperEvent), 'exit' (ReaperExit), 'error' (ReaperError, never thrown). */
+export class ReaperClient extends EventEmitter {
+  readonly process: ChildProcess;
+  readonly pid: number;
+  #control: Socket;
+  #buffer = '';
+
+  constructor(path: string, options: NormalizedOptions) {
+    super();
+    this.process = spawn(path, reaperArgv(options), {
+      cwd: options.cwd,
+      env: options.env,
+      stdio: [...options.stdio, 'pipe'],
+      argv0: 'corral-reaper',
+    });
+    this.#control = this.process.stdio[3] as Socket;
+    this.pid = this.process.pid ?? 0;
+    this.#control.setEncoding('latin1');
+    this.#control.on('data', (chunk: string) => this.#read(chunk));
+    this.#control.on('error', () => {}); // EPIPE/ECONNRESET once the reaper is gone: its exit says the rest
+    this.process.on('error', (error) =>
+      this.emit('error', new ReaperError(`cannot start corral-reaper: ${error.message}`, error)),
+    );
+    this.process.on('exit', (code, signal) => this.emit('exit', { code, signal } satisfies ReaperExit));
+  }
+
+  signal(signo: number, cont: boolean): void {
+    this.#send(encodeSignal(signo, cont));
+  }
+
+  kill(): void {
+    this.#send(encodeKill());
+  }
+
+  /** Closing our end is what a dying controller does: the reaper kills the tree and exits. */
+  disconnect(): void {
+    this.#control.destroy();
+  }
+
+  #send(line: string): void {
+    if (!this.#control.destroyed && this.#control.writable) this.#control.write(line);
+  }
+
+  #read(chunk: string): void {
+    this.#buffer += chunk;
+    for (let nl = this.#buffer.indexOf('\n'); nl >= 0; nl = this.#buffer.indexOf('\n')) {
+      const line = this.#buffer.slice(0, nl);
+      this.#buffer = this.#buffer.slice(nl + 1);
+      const event = decodeEvent(line);
+      if (event?.type === 'hello' && event.version !== PROTOCOL_VERSION) {
+        this.emit(
+          'error',
+          new ReaperError(
+            `corral-reaper speaks protocol ${event.version}, this library ${PROTOCOL_VERSION}: rebuild it with \`npm rebuild corral\``,
+          ),
+        );
+        this.disconnect();
+        return;
+      }
+      if (event) this.emit('event', event satisfies ReaperEvent);
+    }
+  }
+}
+
+function reaperArgv(options: NormalizedOptions): string[] {
+  const argv = ['--id', options.id, '--parent', String(process.pid)];
+  if (options.name !== undefined) argv.push('--name', options.name);
+  if (options.foreground) argv.push('--foreground');
+  if (options.ignoredSignals.length > 0) {
+    const mask = options.ignoredSignals.reduce((m, n) => m | (1n << BigInt(n - 1)), 0n);
+    argv.push('--ignore', mask.toString(16));
+  }
+  argv.push('--', options.file, ...options.args);
+  return argv;
+}

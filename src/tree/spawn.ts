@@ -1,0 +1,83 @@
+// spawnTree(): normalizeOptions → locateReaper → startReaper → attach.
+import { statSync } from 'node:fs';
+import {
+  CommandNotExecutableError,
+  CommandNotFoundError,
+  InvalidOptionError,
+  ReaperError,
+  UnsupportedPlatformError,
+} from '../errors.js';
+import { errnoName } from '../kernel/proc.js';
+import { type NormalizedOptions, normalizeOptions, type SpawnOptions } from '../options.js';
+import { ReaperClient, type ReaperExit } from '../reaper/client.js';
+import { locateReaper } from '../reaper/locate.js';
+import type { ReaperEvent } from '../reaper/protocol.js';
+import { Tree } from './tree.js';
+
+export async function spawnTree(file: string, args?: readonly string[], options?: SpawnOptions): Promise<Tree> {
+  const startedAt = performance.now();
+  const normalized = normalizeOptions(file, args, options);
+  checkPlatform();
+  checkCwd(normalized.cwd);
+  const client = new ReaperClient(locateReaper(), normalized);
+  return attach(client, normalized, startedAt);
+}
+
+/** Resolves with the Tree once main runs; rejects once the reaper is gone if it never did. */
+function attach(client: ReaperClient, options: NormalizedOptions, startedAt: number): Promise<Tree> {
+  return new Promise((resolve, reject) => {
+    let failure: Error | undefined;
+    const onEvent = (event: ReaperEvent): void => {
+      if (event.type === 'started') {
+        cleanup();
+        resolve(new Tree(client, options, event.pid, startedAt));
+      } else if (event.type === 'spawn-failed') {
+        const errno = errnoName(event.errno);
+        failure =
+          errno === 'ENOENT'
+            ? new CommandNotFoundError(options.file)
+            : new CommandNotExecutableError(options.file, errno);
+      } else if (event.type === 'fatal') {
+        failure = new ReaperError(`corral-reaper could not set up: ${event.what}: ${errnoName(event.errno)}`);
+      }
+    };
+    const onExit = (exit: ReaperExit): void => {
+      cleanup();
+      reject(
+        failure ?? new ReaperError(`corral-reaper exited (${exit.signal ?? exit.code}) before starting the command`),
+      );
+    };
+    const onError = (error: Error): void => {
+      failure = error;
+      client.disconnect();
+    };
+    const cleanup = (): void => {
+      client.off('event', onEvent);
+      client.off('exit', onExit);
+      client.off('error', onError);
+    };
+    client.on('event', onEvent);
+    client.on('exit', onExit);
+    client.on('error', onError);
+  });
+}
+
+function checkPlatform(): void {
+  if (process.platform !== 'linux') throw new UnsupportedPlatformError(`this is ${process.platform}`);
+}
+
+function checkCwd(cwd: string | undefined): void {
+  if (cwd === undefined) return;
+  let isDirectory = false;
+  try {
+    isDirectory = statSync(cwd).isDirectory();
+  } catch {
+    // ENOENT/EACCES: reported below as a bad option
+  }
+  if (!isDirectory) {
+    throw new InvalidOptionError(
+      'cwd',
+      `Expected \`cwd\` to be an existing directory, got \`${cwd}\`. Create it first or pass another path.`,
+    );
+  }
+}

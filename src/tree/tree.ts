@@ -1,0 +1,166 @@
+// Tree: the handle on one running corral. Its state comes from the reaper's events and /proc.
+import { EventEmitter } from 'node:events';
+import type { Readable, Writable } from 'node:stream';
+import { ReaperError } from '../errors.js';
+import { descendantsOf } from '../kernel/proc.js';
+import type { NormalizedOptions, ResolvedLevel } from '../options.js';
+import type { ReaperClient, ReaperExit } from '../reaper/client.js';
+import type { ReaperEvent, Totals } from '../reaper/protocol.js';
+import type { MainExit, TreeResult } from './result.js';
+import { parseSignal, signalName } from './signal.js';
+import { armTimer, validateDuration } from './timeout.js';
+
+const SIGKILL = 9;
+const SIGCONT_AFTER = true;
+
+export interface KillOptions {
+  /** ms (or a duration string) before SIGKILL; Infinity = never escalate. */
+  grace?: number | string;
+}
+
+export class Tree extends EventEmitter {
+  readonly id: string;
+  readonly name: string | undefined;
+  readonly level: ResolvedLevel = 'track';
+  readonly pid: number;
+  readonly reaperPid: number;
+  readonly stdin: Writable | null;
+  readonly stdout: Readable | null;
+  readonly stderr: Readable | null;
+  readonly exited: Promise<MainExit>;
+  readonly done: Promise<TreeResult>;
+
+  readonly #client: ReaperClient;
+  readonly #options: NormalizedOptions;
+  readonly #startedAt: number;
+  #exit: MainExit | undefined;
+  #totals: Totals | undefined;
+  #finished = false;
+  #timedOut = false;
+  #killed = false;
+  #leftovers = 0;
+  #escalation: { cancel(): void } | undefined;
+  #timeout: { cancel(): void } | undefined;
+  #resolveExited!: (exit: MainExit) => void;
+
+  constructor(client: ReaperClient, options: NormalizedOptions, mainPid: number, startedAt: number) {
+    super();
+    this.#client = client;
+    this.#options = options;
+    this.#startedAt = startedAt;
+    this.id = options.id;
+    this.name = options.name;
+    this.pid = mainPid;
+    this.reaperPid = client.pid;
+    this.stdin = client.process.stdin;
+    this.stdout = client.process.stdout;
+    this.stderr = client.process.stderr;
+    this.exited = new Promise((resolve) => {
+      this.#resolveExited = resolve;
+    });
+    this.done = new Promise((resolve, reject) => {
+      client.on('event', (event: ReaperEvent) => this.#onEvent(event));
+      client.on('exit', (exit: ReaperExit) => this.#onReaperExit(exit, resolve, reject));
+    });
+    this.done.catch(() => {}); // observed through done/kill(); never an unhandled rejection
+    this.#timeout = armTimer(options.timeoutMs, () => {
+      this.#timedOut = true;
+      this.#stop(options.killSignal, options.killAfterMs, true);
+    });
+  }
+
+  /** Live members (main and every descendant), read from /proc now. */
+  pids(): number[] {
+    return this.#finished ? [] : descendantsOf(this.reaperPid);
+  }
+
+  /** Sends `signal` to every member of the tree, once each. */
+  signal(signal: NodeJS.Signals | number | string): void {
+    const signo = parseSignal(signal);
+    if (signo === SIGKILL) this.#client.kill();
+    else this.#client.signal(signo, false);
+  }
+
+  /** `signal` (then SIGCONT) to every member, SIGKILL after `grace`; resolves when the tree is empty. */
+  kill(
+    signal: NodeJS.Signals | number | string = this.#options.killSignal,
+    options: KillOptions = {},
+  ): Promise<TreeResult> {
+    const signo = parseSignal(signal);
+    const grace =
+      options.grace === Number.POSITIVE_INFINITY
+        ? Number.POSITIVE_INFINITY
+        : validateDuration('grace', options.grace, this.#options.killAfterMs);
+    this.#stop(signo, grace, true);
+    return this.done;
+  }
+
+  #stop(signo: number, graceMs: number, byUser: boolean): void {
+    if (this.#finished) return;
+    if (byUser && this.#exit === undefined) this.#killed = true;
+    if (signo === SIGKILL || graceMs === 0) {
+      this.#client.kill();
+      return;
+    }
+    this.#client.signal(signo, SIGCONT_AFTER);
+    if (this.#escalation === undefined) this.#escalation = armTimer(graceMs, () => this.#client.kill());
+  }
+
+  #onEvent(event: ReaperEvent): void {
+    if (event.type === 'exited') {
+      this.#exit = {
+        exitCode: event.exitCode,
+        signal: event.signal === null ? null : signalName(event.signal),
+        coreDumped: event.core,
+      };
+      this.#resolveExited(this.#exit);
+      this.emit('exit', this.#exit);
+      if (this.#options.leftovers === 'kill' && !this.#killed && !this.#timedOut) this.#stopLeftovers();
+    } else if (event.type === 'empty') {
+      this.#totals = event.totals;
+    } else if (event.type === 'warn') {
+      this.emit('warning', new ReaperError(`corral-reaper: ${event.what} (errno ${event.errno})`));
+    }
+  }
+
+  #stopLeftovers(): void {
+    this.#leftovers = this.pids().length;
+    if (this.#leftovers === 0) return;
+    const grace = this.#options.killAfterMs;
+    this.#stop(this.#options.killSignal, Number.isFinite(grace) ? grace : 5000, false);
+  }
+
+  #onReaperExit(exit: ReaperExit, resolve: (r: TreeResult) => void, reject: (e: Error) => void): void {
+    this.#finished = true;
+    this.#timeout?.cancel();
+    this.#escalation?.cancel();
+    if (this.#totals === undefined || this.#exit === undefined) {
+      const how = exit.signal ? `was killed by ${exit.signal}` : `exited with status ${exit.code}`;
+      const error = new ReaperError(`corral-reaper ${how} before the tree was empty; its processes may have escaped`);
+      if (this.#exit === undefined) this.#resolveExited({ exitCode: null, signal: null, coreDumped: false });
+      reject(error);
+      return;
+    }
+    const result = this.#result();
+    this.emit('done', result);
+    resolve(result);
+  }
+
+  #result(): TreeResult {
+    const exit = this.#exit as MainExit;
+    return {
+      id: this.id,
+      name: this.name,
+      level: this.level,
+      command: [this.#options.file, ...this.#options.args],
+      pid: this.pid,
+      reaperPid: this.reaperPid,
+      ...exit,
+      timedOut: this.#timedOut,
+      killed: this.#killed,
+      leftovers: this.#leftovers,
+      durationMs: Math.round((performance.now() - this.#startedAt) * 1000) / 1000,
+      totals: this.#totals as Totals,
+    };
+  }
+}
