@@ -16,7 +16,6 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -389,6 +388,19 @@ static void kill_tree(struct tree *t, bool group_too)
 
 /* ---- reaping ------------------------------------------------------------ */
 
+/* Samples the tree's size for the peak figure: unverified, it only counts. */
+static void sample_peak(struct tree *t)
+{
+	struct pidlist all = { 0 };
+
+	list_children(getpid(), 1, &all);
+	for (size_t i = 0; i < all.n; i++)
+		list_children(all.v[i], 2, &all);
+	if (all.n > t->totals.peak)
+		t->totals.peak = all.n;
+	free(all.v);
+}
+
 /* Reaps every child that is ready; returns false once the reaper has no child at all. */
 static bool reap(struct tree *t)
 {
@@ -589,81 +601,64 @@ static void become_subreaper(const struct config *cfg)
 		fatal(ESRCH, "controller exited before the tree started");
 }
 
-/* Like execvp(): a file without a #! line runs under /bin/sh. */
-static int spawn_script(pid_t *pid, const struct config *cfg, const posix_spawnattr_t *attr)
+/*
+ * The child's side of vfork(): it shares our memory until exec, so it writes
+ * nothing but `spawn_errno` and calls only async-signal-safe functions (and
+ * execvp, which searches PATH on its stack and falls back to /bin/sh for a
+ * file without #!, as timeout(1) does). Raw rt_sigaction also resets the two
+ * signals glibc reserves, which posix_spawn would leave ignored.
+ */
+static volatile int spawn_errno;
+
+struct kernel_sigaction {
+	void (*handler)(int);
+	unsigned long flags;
+	void (*restorer)(void);
+	unsigned long long mask;
+};
+
+static void exec_main(const struct config *cfg)
 {
-	const char *file = cfg->argv[0];
-	char path[PATH_MAX];
-	size_t n = 0;
+	sigset_t none;
 
-	while (cfg->argv[n])
-		n++;
-	char **argv = calloc(n + 2, sizeof *argv);
-	if (!argv)
-		return ENOMEM;
-	if (!strchr(file, '/')) {
-		const char *dirs = getenv("PATH");
-		const char *d = dirs ? dirs : "/usr/local/bin:/bin:/usr/bin";
-
-		path[0] = '\0';
-		while (*d) {
-			const char *end = strchrnul(d, ':');
-			int len = snprintf(path, sizeof path, "%.*s/%s", (int)(end - d), end == d ? "." : d, file);
-			if (len > 0 && len < (int)sizeof path && access(path, X_OK) == 0)
-				break;
-			path[0] = '\0';
-			d = *end ? end + 1 : end;
-		}
-		file = path;
+	if (!cfg->foreground && setpgid(0, 0) < 0) {
+		spawn_errno = errno;
+		_exit(127);
 	}
-	argv[0] = "sh";
-	argv[1] = (char *)file;
-	for (size_t i = 1; i < n; i++)
-		argv[i + 1] = cfg->argv[i];
-	int err = posix_spawn(pid, "/bin/sh", NULL, attr, argv, environ);
-	free(argv);
-	return err;
+	for (int sig = 1; sig <= 64; sig++) {
+		bool keep_ignored = sig != SIGCHLD && (cfg->ignore & (1ULL << (sig - 1)));
+		struct kernel_sigaction sa = { keep_ignored ? SIG_IGN : SIG_DFL, 0, NULL, 0 };
+
+		if (sig != SIGKILL && sig != SIGSTOP)
+			syscall(SYS_rt_sigaction, sig, &sa, NULL, sizeof sa.mask);
+	}
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	execvp(cfg->argv[0], cfg->argv);
+	spawn_errno = errno;
+	_exit(127);
 }
 
-/*
- * posix_spawn (vfork-style in glibc) keeps the launch cheap. Main gets an
- * empty mask, default dispositions except the signals the caller ignored, and
- * its own process group unless --foreground. Our fds are all O_CLOEXEC.
- */
+/* vfork keeps the launch cheap: we stay suspended until main has exec'd. Our fds are all O_CLOEXEC. */
 static void spawn_main(const struct config *cfg, struct tree *t)
 {
-	posix_spawnattr_t attr;
-	sigset_t mask, defaults;
-	short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
-	pid_t pid;
+	spawn_errno = 0;
+	pid_t pid = vfork();
 
-	sigemptyset(&mask);
-	sigemptyset(&defaults);
-	for (int sig = 1; sig < NSIG && sig <= 64; sig++) {
-		if (sig == SIGKILL || sig == SIGSTOP)
-			continue;
-		/* SIGCHLD never: an ignored SIGCHLD would make the kernel reap for us. */
-		if (sig != SIGCHLD && (cfg->ignore & (1ULL << (sig - 1))))
-			signal(sig, SIG_IGN); /* inherited through exec, as under timeout(1) */
-		else
-			sigaddset(&defaults, sig);
+	if (pid == 0)
+		exec_main(cfg);
+	if (pid < 0) {
+		emit(EV_SPAWN_FAILED " %d", errno);
+		return;
 	}
-	if (!cfg->foreground)
-		flags |= POSIX_SPAWN_SETPGROUP;
-	posix_spawnattr_init(&attr);
-	posix_spawnattr_setflags(&attr, flags);
-	posix_spawnattr_setsigmask(&attr, &mask);
-	posix_spawnattr_setsigdefault(&attr, &defaults);
-	posix_spawnattr_setpgroup(&attr, 0);
-	int err = posix_spawnp(&pid, cfg->argv[0], NULL, &attr, cfg->argv, environ);
-	if (err == ENOEXEC)
-		err = spawn_script(&pid, cfg, &attr);
-	posix_spawnattr_destroy(&attr);
-	if (err) {
-		emit(EV_SPAWN_FAILED " %d", err);
+	if (spawn_errno) {
+		/* It never ran: reaped here so that the totals count only real members. */
+		waitpid(pid, NULL, 0);
+		emit(EV_SPAWN_FAILED " %d", spawn_errno);
 		return;
 	}
 	t->main = pid;
+	t->totals.peak = 1;
 	emit(EV_STARTED " %d", pid);
 }
 
@@ -708,6 +703,8 @@ static int loop(int sfd, struct tree *t)
 			read_signals(sfd, t, &child_event);
 		if (n > 0 && control >= 0 && fds[1].revents)
 			read_control(t);
+		if (child_event && !t->killing)
+			sample_peak(t);
 		if (child_event || t->killing)
 			children = reap(t);
 		if (children && t->killing && ms_until(&t->next_pass) == 0)

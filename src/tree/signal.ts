@@ -30,3 +30,7 @@ export function signalName(n: number): SignalName {
 export function signalNumber(name: string): number {
   return parseSignal(name);
 }
+
+export function isKnownSignal(n: number): boolean {
+  return names.has(n);
+}

@@ -64,7 +64,9 @@ export class Tree extends EventEmitter {
     });
     this.done.catch(() => {}); // observed through done/kill(); never an unhandled rejection
     this.#timeout = armTimer(options.timeoutMs, () => {
+      if (this.#finished) return;
       this.#timedOut = true;
+      this.emit('timeout', signalName(options.killSignal));
       this.#stop(options.killSignal, options.killAfterMs, true);
     });
   }
@@ -103,7 +105,10 @@ export class Tree extends EventEmitter {
       return;
     }
     this.#client.signal(signo, SIGCONT_AFTER);
-    if (this.#escalation === undefined) this.#escalation = armTimer(graceMs, () => this.#client.kill());
+    this.#escalation ??= armTimer(graceMs, () => {
+      this.emit('escalate');
+      this.#client.kill();
+    });
   }
 
   #onEvent(event: ReaperEvent): void {

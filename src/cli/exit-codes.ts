@@ -1,0 +1,14 @@
+// Exit statuses of the CLI; docs/exit-codes.md is the table users read.
+
+/** Wrapping commands (run, timeout) follow GNU timeout. */
+export const exitCodes = {
+  timedOut: 124,
+  failed: 125, // corral itself failed: bad usage, bad option, missing reaper
+  cannotExecute: 126,
+  notFound: 127,
+} as const;
+
+/** 128+n: what a shell reports for a process killed by signal n. */
+export function signalStatus(signo: number): number {
+  return 128 + signo;
+}

@@ -1,0 +1,80 @@
+#!/usr/bin/env node
+// corral CLI entry: dispatch, one-line errors, and the only process.exit.
+import { CorralError, SpawnError } from '../errors.js';
+import { exitCodes } from './exit-codes.js';
+import type { Outcome } from './outcome.js';
+import { UsageError } from './usage-error.js';
+
+const usage = `usage: corral COMMAND [ARG...]
+
+  run [OPTIONS] -- COMMAND [ARG...]          run a command as one process tree
+  timeout [OPTION] DURATION COMMAND [ARG...] GNU timeout, but the whole tree dies
+
+Run 'corral COMMAND --help' for a command's options.
+Exit statuses: docs/exit-codes.md. Debug output: --debug or NODE_DEBUG=corral.`;
+
+// Commands are imported when used: start-up stays lean.
+const commands: Record<string, () => Promise<(argv: readonly string[]) => Promise<Outcome>>> = {
+  run: async () => (await import('./commands/run.js')).runCommand,
+  timeout: async () => (await import('./commands/timeout.js')).timeoutCommand,
+};
+
+async function main(argv: string[]): Promise<Outcome> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
+    return { status: name === undefined ? exitCodes.failed : 0, text: `${usage}\n` };
+  }
+  if (name === '--version' || name === '-V') return { status: 0, text: `${await version()}\n` };
+  const load = commands[name];
+  if (!load) throw new UsageError(`unknown command '${name}'`, "run 'corral --help' for the list of commands");
+  return (await load())(rest);
+}
+
+async function version(): Promise<string> {
+  const { readFileSync } = await import('node:fs');
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return `corral ${pkg.version}`;
+}
+
+const debug = process.argv.includes('--debug') || /\bcorral\b/.test(process.env.NODE_DEBUG ?? '');
+
+function fail(error: unknown): Outcome {
+  const lines = [`corral: ${describe(error)}`];
+  const hint = error instanceof CorralError || error instanceof UsageError ? error.hint : undefined;
+  if (hint) lines.push(`hint: ${hint}`);
+  if (debug && error instanceof Error && error.stack) lines.push(error.stack);
+  process.stderr.write(`${lines.join('\n')}\n`);
+  return { status: statusFor(error) };
+}
+
+function describe(error: unknown): string {
+  if (error instanceof UsageError || error instanceof CorralError) return error.message;
+  if (error instanceof Error) return `internal error: ${error.message}`;
+  return `internal error: ${String(error)}`;
+}
+
+function statusFor(error: unknown): number {
+  if (error instanceof SpawnError)
+    return error.code === 'CORRAL_ERR_COMMAND_NOT_FOUND' ? exitCodes.notFound : exitCodes.cannotExecute;
+  return exitCodes.failed;
+}
+
+function finish(outcome: Outcome): void {
+  const out = outcome.json !== undefined ? `${JSON.stringify(outcome.json, null, 2)}\n` : (outcome.text ?? '');
+  const stream = outcome.status === exitCodes.failed && outcome.text ? process.stderr : process.stdout;
+  const exit = (): void => {
+    if (outcome.raise) {
+      // Die of the same signal as the command, so that a calling shell sees it (and stops a loop on ^C).
+      process.removeAllListeners(outcome.raise);
+      process.kill(process.pid, outcome.raise);
+    }
+    process.exit(outcome.status);
+  };
+  if (out) stream.write(out, exit);
+  else exit();
+}
+
+process.stdout.on('error', () => {}); // EPIPE from a closed reader: the status still matters
+main(process.argv.slice(2).filter((a, i) => !(a === '--debug' && i === 0)))
+  .catch(fail)
+  .then(finish);

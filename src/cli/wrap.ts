@@ -1,0 +1,95 @@
+// Runs one tree in the CLI's foreground: shared by `corral run` and `corral timeout`.
+import type { SpawnOptions } from '../options.js';
+import type { TreeResult } from '../tree/result.js';
+import { isKnownSignal, signalNumber } from '../tree/signal.js';
+import { spawnTree } from '../tree/spawn.js';
+import type { Tree } from '../tree/tree.js';
+import { exitCodes, signalStatus } from './exit-codes.js';
+import { formatSummary } from './format.js';
+import type { Outcome } from './outcome.js';
+
+export interface WrapFlags {
+  json: boolean;
+  /** Print the summary line on stderr when the tree is gone. */
+  summary: boolean;
+  /** Name each signal sent on timeout, as GNU timeout -v. */
+  announce: boolean;
+  preserveStatus: boolean;
+  /** Grace after a forwarded stopping signal before SIGKILL (GNU: only with -k). */
+  forwardGrace: number | string;
+}
+
+/** Stopping signals: forwarded with SIGCONT and then escalated, as timeout(1) does. */
+const stopping = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const;
+/** Passed on as they are. */
+const passed = ['SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGCONT', 'SIGALRM', 'SIGPWR'] as const;
+
+export async function wrapCommand(
+  file: string,
+  args: string[],
+  options: SpawnOptions,
+  flags: WrapFlags,
+): Promise<Outcome> {
+  const tree = await spawnTree(file, args, { stdio: 'inherit', ignoredSignals: callerIgnored(), ...options });
+  const unforward = forwardSignals(tree, flags.forwardGrace);
+  if (flags.announce) announceTimeout(tree, file);
+  try {
+    const result = await tree.done;
+    if (flags.summary) process.stderr.write(`${formatSummary(result)}\n`);
+    return {
+      status: statusOf(result, flags.preserveStatus),
+      raise: raiseFor(result),
+      json: flags.json ? result : undefined,
+    };
+  } finally {
+    unforward();
+  }
+}
+
+function forwardSignals(tree: Tree, grace: number | string): () => void {
+  const handlers = new Map<NodeJS.Signals, () => void>();
+  for (const sig of stopping) handlers.set(sig, () => void tree.kill(sig, { grace }));
+  for (const sig of passed) handlers.set(sig, () => tree.signal(sig));
+  for (const [sig, handler] of handlers) process.on(sig, handler);
+  return () => {
+    for (const [sig, handler] of handlers) process.off(sig, handler);
+  };
+}
+
+/** `-v`: GNU timeout names each signal it sends once the time is up. */
+function announceTimeout(tree: Tree, file: string): void {
+  const say = (signal: string) =>
+    process.stderr.write(`corral: sending signal ${signal.slice(3)} to command '${file}'\n`);
+  let timedOut = false;
+  tree.on('timeout', (signal: string) => {
+    timedOut = true;
+    say(signal);
+  });
+  tree.on('escalate', () => timedOut && say('SIGKILL'));
+}
+
+/** GNU timeout's status: 124 on timeout (137 if KILL was needed), else main's, 128+n for a signal. */
+export function statusOf(result: TreeResult, preserveStatus: boolean): number {
+  const main = result.signal ? signalStatus(signalNumber(result.signal)) : (result.exitCode ?? exitCodes.failed);
+  if (!result.timedOut) return main;
+  if (preserveStatus || result.signal === 'SIGKILL') return main;
+  return exitCodes.timedOut;
+}
+
+/** Signals whose default action ends a process without a core dump: corral dies of the same one. */
+const raisable = new Set(['SIGHUP', 'SIGINT', 'SIGPIPE', 'SIGALRM', 'SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGKILL']);
+
+function raiseFor(result: TreeResult): NodeJS.Signals | undefined {
+  return !result.timedOut && result.signal && raisable.has(result.signal) ? result.signal : undefined;
+}
+
+/** The signals our caller had ignored, recorded by bin/corral before node reset them. */
+function callerIgnored(): number[] {
+  const text = process.env.CORRAL_CALLER_SIGIGN ?? '0';
+  delete process.env.CORRAL_CALLER_SIGIGN; // not for the command's environment
+  if (!/^[0-9a-f]{1,16}$/i.test(text)) return [];
+  const mask = BigInt(`0x${text}`);
+  const out: number[] = [];
+  for (let n = 1; n <= 64; n++) if (mask & (1n << BigInt(n - 1)) && isKnownSignal(n)) out.push(n);
+  return out;
+}
