@@ -10,6 +10,7 @@ type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
  * to ls), then parses them strictly.
  */
 export function parseOptions<T extends OptionsConfig>(
+  command: string,
   argv: readonly string[],
   options: T,
 ): { values: ReturnType<typeof parseArgs<{ options: T; strict: true }>>['values']; rest: string[] } {
@@ -33,6 +34,8 @@ export function parseOptions<T extends OptionsConfig>(
     const { values } = parseArgs({ args: mine, options, strict: true, allowPositionals: false });
     return { values: values as ReturnType<typeof parseArgs<{ options: T; strict: true }>>['values'], rest };
   } catch (error) {
-    throw new UsageError((error as Error).message.replace(/\. To specify .*$/s, ''));
+    // parseArgs explains itself over several lines: the first is the error, the rest a hint.
+    const [first = 'bad usage', ...more] = (error as Error).message.split('\n');
+    throw new UsageError(first.replace(/\.$/, ''), more.length > 0 ? more.join(' ') : `see 'corral ${command} --help'`);
   }
 }

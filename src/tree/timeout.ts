@@ -39,8 +39,9 @@ const maxTimer = 2 ** 31 - 1;
 /** A cancellable, unref'd timer for any finite ms (Node caps one timer at 2^31-1 ms); 0 and Infinity never fire. */
 export function armTimer(ms: number, fn: () => void): { cancel(): void } {
   let timer: NodeJS.Timeout | undefined;
+  const deadline = Date.now() + ms; // only consulted past one timer's reach
   const arm = (left: number): void => {
-    timer = setTimeout(() => (left > maxTimer ? arm(left - maxTimer) : fn()), Math.min(left, maxTimer));
+    timer = setTimeout(() => (left > maxTimer ? arm(deadline - Date.now()) : fn()), Math.min(Math.max(left, 0), maxTimer));
     timer.unref();
   };
   if (ms > 0 && Number.isFinite(ms)) arm(ms);

@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
 import { ReaperError } from '../errors.js';
 import { descendantsOf } from '../kernel/proc.js';
-import type { NormalizedOptions, ResolvedLevel } from '../options.js';
+import { defaults, type NormalizedOptions, type ResolvedLevel } from '../options.js';
 import type { ReaperClient, ReaperExit } from '../reaper/client.js';
 import type { ReaperEvent, Totals } from '../reaper/protocol.js';
 import type { MainExit, TreeResult } from './result.js';
@@ -40,6 +40,7 @@ export class Tree extends EventEmitter {
   #killed = false;
   #leftovers = 0;
   #escalation: { cancel(): void } | undefined;
+  #sent = new Set<number>();
   #timeout: { cancel(): void } | undefined;
   #resolveExited!: (exit: MainExit) => void;
 
@@ -104,7 +105,9 @@ export class Tree extends EventEmitter {
       this.#client.kill();
       return;
     }
-    this.#client.signal(signo, SIGCONT_AFTER);
+    // A second TERM can mean "force quit" to a program: each stop signal goes once, unless asked for again.
+    if (byUser || !this.#sent.has(signo)) this.#client.signal(signo, SIGCONT_AFTER);
+    this.#sent.add(signo);
     this.#escalation ??= armTimer(graceMs, () => {
       this.emit('escalate');
       this.#client.kill();
@@ -120,7 +123,7 @@ export class Tree extends EventEmitter {
       };
       this.#resolveExited(this.#exit);
       this.emit('exit', this.#exit);
-      if (this.#options.leftovers === 'kill' && !this.#killed && !this.#timedOut) this.#stopLeftovers();
+      if (this.#options.leftovers === 'kill') this.#stopLeftovers();
     } else if (event.type === 'empty') {
       this.#totals = event.totals;
     } else if (event.type === 'warn') {
@@ -128,11 +131,17 @@ export class Tree extends EventEmitter {
     }
   }
 
+  /**
+   * Main is gone: what is left gets the kill signal (unless a stop already sent
+   * it) and SIGKILL after the grace, also when a stop by another signal (^C's
+   * SIGINT) left processes that ignore it.
+   */
   #stopLeftovers(): void {
-    this.#leftovers = this.pids().length;
-    if (this.#leftovers === 0) return;
+    const left = this.pids().length;
+    if (left === 0) return;
+    if (!this.#killed && !this.#timedOut) this.#leftovers = left;
     const grace = this.#options.killAfterMs;
-    this.#stop(this.#options.killSignal, Number.isFinite(grace) ? grace : 5000, false);
+    this.#stop(this.#options.killSignal, Number.isFinite(grace) ? grace : defaults.killAfterMs, false);
   }
 
   #onReaperExit(exit: ReaperExit, resolve: (r: TreeResult) => void, reject: (e: Error) => void): void {

@@ -40,7 +40,7 @@ const options = {
 } as const;
 
 export async function runCommand(argv: readonly string[]): Promise<Outcome> {
-  const { values, rest } = parseOptions(argv, options);
+  const { values, rest } = parseOptions('run', argv, options);
   if (values.help) return { status: 0, text: `${runUsage}\n` };
   const [file, ...args] = rest;
   if (file === undefined) throw new UsageError('missing COMMAND', 'usage: corral run [OPTIONS] -- COMMAND [ARG...]');

@@ -44,7 +44,7 @@ const options = {
 const durationHint = 'use a number with an optional s, m, h or d suffix, e.g. 10, 1.5m, 2h; 0 disables the timeout';
 
 export async function timeoutCommand(argv: readonly string[]): Promise<Outcome> {
-  const { values, rest } = parseOptions(argv, options);
+  const { values, rest } = parseOptions('timeout', argv, options);
   if (values.help) return { status: 0, text: `${timeoutUsage}\n` };
   const [duration, file, ...args] = rest;
   if (duration === undefined) throw new UsageError('missing DURATION and COMMAND', "try 'corral timeout --help'");

@@ -1,0 +1,74 @@
+// npm run bench: every measurement in sequence, one table, raw numbers in bench/results.json.
+// `node bench/run.js kill storm` runs only the named ones.
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { runAllCleanups } from './lib.js';
+
+const all = ['spawn', 'kill', 'storm', 'memory', 'cli'];
+const chosen = process.argv.slice(2).length > 0 ? process.argv.slice(2) : all;
+for (const name of chosen) if (!all.includes(name)) throw new Error(`unknown measurement ${name}: one of ${all}`);
+
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(signal, () => {
+    process.stderr.write(`\nbench: ${signal}, cleaning up\n`);
+    runAllCleanups();
+    process.exit(130);
+  });
+}
+
+function pass(row) {
+  if (row.target === null) return 'info';
+  if (Number.isNaN(row.ratio)) return 'FAIL';
+  return row.ratio <= row.target ? 'pass' : 'FAIL';
+}
+
+function printTable(rows) {
+  const header = ['measurement', 'corral', 'alternative', 'ratio', 'target', 'pass/fail'];
+  const cells = rows.map((r) => [
+    r.measurement,
+    r.corral,
+    r.alternative,
+    Number.isNaN(r.ratio) ? '—' : `${r.ratio.toFixed(2)}x`,
+    r.target === null ? '—' : `≤ ${r.target}x`,
+    pass(r),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
+  const line = (c) => `| ${c.map((s, i) => s.padEnd(widths[i])).join(' | ')} |`;
+  console.log(line(header));
+  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  for (const c of cells) console.log(line(c));
+}
+
+const started = performance.now();
+const results = {
+  date: new Date().toISOString(),
+  machine: { cpus: os.cpus().length, kernel: os.release(), node: process.version },
+  measurements: {},
+};
+const rows = [];
+let failed = false;
+try {
+  for (const name of chosen) {
+    const t0 = performance.now();
+    process.stderr.write(`bench: ${name}…`);
+    try {
+      const { measure } = await import(`./${name}.js`);
+      const { raw, rows: got } = await measure();
+      results.measurements[name] = raw;
+      rows.push(...got);
+      process.stderr.write(` ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+    } catch (error) {
+      failed = true;
+      results.measurements[name] = { error: error.stack ?? String(error) };
+      process.stderr.write(` failed: ${error.stack ?? error}\n`);
+    }
+  }
+} finally {
+  runAllCleanups();
+}
+results.totalSeconds = (performance.now() - started) / 1000;
+printTable(rows);
+console.log(`\n${os.cpus().length} CPUs, Linux ${os.release()}, Node ${process.version}; ${results.totalSeconds.toFixed(0)} s`);
+writeFileSync(new URL('./results.json', import.meta.url), `${JSON.stringify(results)}\n`);
+console.log('raw numbers: bench/results.json');
+if (failed) process.exitCode = 1;
