@@ -333,6 +333,19 @@ static unsigned long signal_pass(struct tree *t, int sig, bool cont)
 	return fresh;
 }
 
+/* Samples the tree's size for the peak figure: unverified, it only counts. */
+static void sample_peak(struct tree *t)
+{
+	struct pidlist all = { 0 };
+
+	list_children(getpid(), 1, &all);
+	for (size_t i = 0; i < all.n; i++)
+		list_children(all.v[i], 2, &all);
+	if (all.n > t->totals.peak)
+		t->totals.peak = all.n;
+	free(all.v);
+}
+
 static void group_kill(struct tree *t)
 {
 	/*
@@ -380,6 +393,7 @@ static void kill_tree(struct tree *t, bool group_too)
 	if (!t->killing) {
 		t->killing = true;
 		t->kill_backoff_ms = 4;
+		sample_peak(t); /* the last look at the tree whole */
 	}
 	if (group_too)
 		group_kill(t);
@@ -387,19 +401,6 @@ static void kill_tree(struct tree *t, bool group_too)
 }
 
 /* ---- reaping ------------------------------------------------------------ */
-
-/* Samples the tree's size for the peak figure: unverified, it only counts. */
-static void sample_peak(struct tree *t)
-{
-	struct pidlist all = { 0 };
-
-	list_children(getpid(), 1, &all);
-	for (size_t i = 0; i < all.n; i++)
-		list_children(all.v[i], 2, &all);
-	if (all.n > t->totals.peak)
-		t->totals.peak = all.n;
-	free(all.v);
-}
 
 /* Reaps every child that is ready; returns false once the reaper has no child at all. */
 static bool reap(struct tree *t)

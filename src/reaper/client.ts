@@ -34,7 +34,10 @@ export class ReaperClient extends EventEmitter {
     this.process.on('error', (error) =>
       this.emit('error', new ReaperError(`cannot start corral-reaper: ${error.message}`, error)),
     );
-    this.process.on('exit', (code, signal) => this.emit('exit', { code, signal } satisfies ReaperExit));
+    // 'exit' can come before the last events are read: report it once fd 3 is drained too.
+    const exited = new Promise<ReaperExit>((resolve) => this.process.once('exit', (code, signal) => resolve({ code, signal })));
+    const drained = new Promise<void>((resolve) => this.#control.once('close', () => resolve()));
+    void Promise.all([exited, drained]).then(([exit]) => this.emit('exit', exit));
   }
 
   signal(signo: number, cont: boolean): void {

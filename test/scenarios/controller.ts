@@ -3,6 +3,7 @@
 import { spawn } from '../../dist/index.js';
 
 const [file, ...args] = process.argv.slice(2);
-const tree = await spawn(file as string, args, { stdio: 'ignore' });
+// leftovers: 'wait': only the controller's death may end the tree.
+const tree = await spawn(file as string, args, { stdio: 'ignore', leftovers: 'wait' });
 process.stdout.write(`reaper ${tree.reaperPid}\n`);
 setInterval(() => {}, 1 << 30); // until SIGKILL
