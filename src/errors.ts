@@ -83,6 +83,20 @@ export class CommandNotExecutableError extends SpawnError {
   }
 }
 
+/** The reaper could not fork the command: a process or memory limit, not the command's fault. */
+export class ForkFailedError extends CorralError {
+  readonly errno: string;
+  constructor(errno: string) {
+    super('CORRAL_ERR_FORK_FAILED', `cannot fork the command: ${errno}`, {
+      hint:
+        errno === 'EAGAIN'
+          ? 'a process limit was reached (ulimit -u, pids.max, kernel.pid_max); wait for processes to exit or raise it'
+          : 'the machine is out of memory',
+    });
+    this.errno = errno;
+  }
+}
+
 /** run() rejects with one of these when the tree did not succeed; it carries the whole result. */
 export class TreeFailedError extends CorralError {
   readonly result: TreeResult;

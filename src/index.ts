@@ -4,6 +4,7 @@ export {
   CommandNotExecutableError,
   CommandNotFoundError,
   CorralError,
+  ForkFailedError,
   InvalidOptionError,
   isCorralError,
   KilledError,

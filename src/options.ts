@@ -1,5 +1,4 @@
 // normalizeOptions(): every default in one place; every check before any process exists.
-import { randomBytes } from 'node:crypto';
 import { InvalidOptionError } from './errors.js';
 import { parseSignal } from './tree/signal.js';
 import { validateDuration, validateTimeout } from './tree/timeout.js';
@@ -98,7 +97,7 @@ export function normalizeOptions(file: unknown, args: unknown, options: SpawnOpt
     killAfterMs: validateKillAfter(options.killAfter),
     leftovers: validateLeftovers(options.leftovers),
     level: validateLevel(options.level),
-    id: randomBytes(4).toString('hex'),
+    id: newId(),
     name: validateName(options.name),
     foreground: validateBoolean('foreground', options.foreground),
     ignoredSignals: (options.ignoredSignals ?? []).map((s) => parseSignal(s, 'ignoredSignals')),
@@ -186,4 +185,11 @@ function validateName(value: unknown): string | undefined {
 function validateBoolean(option: string, value: unknown): boolean {
   if (value === undefined || typeof value === 'boolean') return value ?? false;
   throw new InvalidOptionError(option, `Expected \`${option}\` to be true or false, got \`${String(value)}\`.`);
+}
+
+/** 32 random bits as 8 hex digits: V8 seeds Math.random from the OS; node:crypto would cost the CLI ~4 ms to load. */
+function newId(): string {
+  return Math.floor(Math.random() * 2 ** 32)
+    .toString(16)
+    .padStart(8, '0');
 }

@@ -58,12 +58,18 @@ struct totals {
 	long maxrss_kib;
 };
 
+struct pidlist {
+	pid_t *v;
+	size_t n, cap;
+};
+
 struct tree {
 	pid_t main;
 	bool main_reaped;
 	bool killing;
 	int kill_backoff_ms;
 	struct timespec next_pass;
+	struct pidlist known; /* while killing: our direct children already killed, sorted */
 	struct totals totals;
 };
 
@@ -112,6 +118,7 @@ struct proc_stat {
 	pid_t ppid;
 	unsigned long flags;
 	long threads;
+	unsigned long long start; /* field 22: with the pid, names one process for ever */
 	unsigned long pending; /* field 31: the leader's private pending signals */
 };
 
@@ -134,7 +141,7 @@ static bool read_stat(pid_t pid, struct proc_stat *st)
 	p = strrchr(buf, ')');
 	if (!p)
 		return false;
-	/* 3 state, 4 ppid, 9 flags, 20 num_threads, 31 signal */
+	/* 3 state, 4 ppid, 9 flags, 20 num_threads, 22 starttime, 31 signal */
 	unsigned long f[32];
 	int field = 3;
 	p += 2;
@@ -150,14 +157,10 @@ static bool read_stat(pid_t pid, struct proc_stat *st)
 	st->ppid = (pid_t)f[4];
 	st->flags = f[9];
 	st->threads = (long)f[20];
+	st->start = f[22];
 	st->pending = f[31];
 	return true;
 }
-
-struct pidlist {
-	pid_t *v;
-	size_t n, cap;
-};
 
 static void push_pid(struct pidlist *l, pid_t pid)
 {
@@ -267,15 +270,80 @@ static bool dying(const struct proc_stat *st)
 	return (st->pending & (1UL << (SIGKILL - 1))) || (st->flags & PF_EXITING);
 }
 
+/* Members a catchable signal already reached, as (pid, start time): sorted between passes. */
+struct reached {
+	unsigned long long *v;
+	size_t n, cap, sorted;
+	unsigned long long born_by; /* clock ticks: members started later are new, not ours to signal */
+};
+
+static unsigned long long identity(pid_t pid, const struct proc_stat *st)
+{
+	return ((unsigned long long)pid << 40) ^ st->start;
+}
+
+static int compare_pid(const void *a, const void *b)
+{
+	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static int compare_ull(const void *a, const void *b)
+{
+	unsigned long long x = *(const unsigned long long *)a, y = *(const unsigned long long *)b;
+	return x < y ? -1 : x > y;
+}
+
+static bool already_reached(const struct reached *r, unsigned long long id)
+{
+	return r->sorted && bsearch(&id, r->v, r->sorted, sizeof id, compare_ull);
+}
+
+static void mark_reached(struct reached *r, unsigned long long id)
+{
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 64;
+		unsigned long long *v = realloc(r->v, cap * sizeof *v);
+		if (!v)
+			return; /* out of memory: a later pass may signal it twice */
+		r->v = v;
+		r->cap = cap;
+	}
+	r->v[r->n++] = id;
+}
+
+/* What a member gets in one pass; returns whether it counts as newly reached. */
+static bool signal_member(int fd, pid_t pid, const struct proc_stat *st, int sig, bool cont, struct reached *r)
+{
+	if (sig == SIGKILL) {
+		if (st->state == 'Z') {
+			/* A leader whose threads live on looks like a zombie: kill it anyway. */
+			pidfd_signal(fd, SIGKILL);
+			return false;
+		}
+		if (dying(st))
+			return false;
+		pidfd_signal(fd, SIGKILL);
+		return true;
+	}
+	if (st->state == 'Z' || st->start > r->born_by || already_reached(r, identity(pid, st)))
+		return false;
+	mark_reached(r, identity(pid, st));
+	pidfd_signal(fd, sig);
+	if (cont)
+		pidfd_signal(fd, SIGCONT);
+	return true;
+}
+
 /*
  * One pass over the tree, parents before children: each member is signalled
  * before its children are listed, so under SIGKILL it cannot add a child the
  * listing misses (fork fails once SIGKILL is pending). Orphans reparented to
  * us during the pass are what later passes are for. Returns how many members
- * received SIGKILL for the first time (0 = the whole tree is already dying);
- * for other signals, how many members were signalled.
+ * were newly reached: for SIGKILL, not yet dying; for other signals, not yet
+ * signalled (`r` remembers them across passes, so each gets the signal once).
  */
-static unsigned long signal_pass(struct tree *t, int sig, bool cont)
+static unsigned long signal_pass(struct tree *t, int sig, bool cont, struct reached *r, const struct pidlist *roots)
 {
 	struct member *queue = NULL;
 	size_t head = 0, len = 0, cap = 0;
@@ -283,7 +351,12 @@ static unsigned long signal_pass(struct tree *t, int sig, bool cont)
 	unsigned long fresh = 0, seen = 0;
 	pid_t self = getpid();
 
-	list_children(self, 1, &kids);
+	if (roots) {
+		for (size_t i = 0; i < roots->n; i++)
+			push_pid(&kids, roots->v[i]);
+	} else {
+		list_children(self, 1, &kids);
+	}
 	for (struct member parent = { self, -1, 1 };;) {
 		for (size_t i = 0; i < kids.n; i++) {
 			struct proc_stat st;
@@ -292,20 +365,9 @@ static unsigned long signal_pass(struct tree *t, int sig, bool cont)
 			if (fd < 0)
 				continue;
 			seen++;
-			if (sig == SIGKILL) {
-				if (st.state == 'Z') {
-					/* A leader whose threads live on looks like a zombie: kill it anyway. */
-					pidfd_signal(fd, SIGKILL);
-				} else if (!dying(&st)) {
-					pidfd_signal(fd, SIGKILL);
-					fresh++;
-				}
-			} else if (st.state != 'Z') {
-				if (pidfd_signal(fd, sig) == 0)
-					fresh++;
-				if (cont)
-					pidfd_signal(fd, SIGCONT);
-			}
+			if (sig == SIGKILL && parent.pid == self)
+				push_pid(&t->known, kids.v[i]);
+			fresh += signal_member(fd, kids.v[i], &st, sig, cont, r);
 			if (len == cap) {
 				size_t ncap = cap ? cap * 2 : 64;
 				struct member *q = realloc(queue, ncap * sizeof *q);
@@ -328,9 +390,39 @@ static unsigned long signal_pass(struct tree *t, int sig, bool cont)
 	}
 	free(queue);
 	free(kids.v);
-	if (seen > t->totals.peak)
+	if (r) {
+		qsort(r->v, r->n, sizeof *r->v, compare_ull);
+		r->sorted = r->n;
+	}
+	if (sig == SIGKILL)
+		qsort(t->known.v, t->known.n, sizeof *t->known.v, compare_pid);
+	if (!roots && seen > t->totals.peak)
 		t->totals.peak = seen;
 	return fresh;
+}
+
+static unsigned long long boot_ticks(void)
+{
+	struct timespec ts;
+	long hz = sysconf(_SC_CLK_TCK);
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (unsigned long long)ts.tv_sec * hz + (unsigned long long)ts.tv_nsec / (1000000000ULL / hz);
+}
+
+/*
+ * A catchable signal reaches every member once, even one whose parent died
+ * mid-pass and left it reparented to us where the pass had already looked:
+ * passes repeat until one reaches nobody new. Processes started after the
+ * signal was asked for (a trap's clean-up job) are left alone.
+ */
+static void forward_signal(struct tree *t, int sig, bool cont)
+{
+	struct reached r = { .born_by = boot_ticks() };
+
+	for (int i = 0; i < 8 && signal_pass(t, sig, cont, &r, NULL) > 0; i++)
+		;
+	free(r.v);
 }
 
 /* Samples the tree's size for the peak figure: unverified, it only counts. */
@@ -340,7 +432,7 @@ static void sample_peak(struct tree *t)
 
 	list_children(getpid(), 1, &all);
 	for (size_t i = 0; i < all.n; i++)
-		list_children(all.v[i], 2, &all);
+		list_children(all.v[i], 1, &all); /* main threads only: a count, kept cheap */
 	if (all.n > t->totals.peak)
 		t->totals.peak = all.n;
 	free(all.v);
@@ -378,26 +470,66 @@ static int ms_until(const struct timespec *ts)
 	return ms < 0 ? 0 : (int)(ms > INT_MAX ? INT_MAX : ms);
 }
 
-/* SIGKILL passes until a pass finds nobody new; stragglers get later passes with backoff. */
-static void kill_passes(struct tree *t)
+/*
+ * Orphans that came back to us after the pass listed our children (their
+ * parent died meanwhile) are the only members a pass can miss: every member it
+ * reached got SIGKILL before its children were listed. Each one missed ends up
+ * our child as its killed ancestors die, so looking at our own children is
+ * enough to find them all; a direct child's pid is pinned until we reap it.
+ */
+static unsigned long adopt_orphans(struct tree *t)
 {
-	for (int i = 0; i < 16 && signal_pass(t, SIGKILL, false) > 0; i++)
-		;
-	timespec_after_ms(&t->next_pass, t->kill_backoff_ms);
-	if (t->kill_backoff_ms < 256)
-		t->kill_backoff_ms *= 2;
+	struct pidlist kids = { 0 }, orphans = { 0 };
+	unsigned long n = 0;
+
+	list_children(getpid(), 1, &kids);
+	for (size_t i = 0; i < kids.n; i++)
+		if (!bsearch(&kids.v[i], t->known.v, t->known.n, sizeof kids.v[i], compare_pid))
+			push_pid(&orphans, kids.v[i]);
+	if (orphans.n)
+		n = signal_pass(t, SIGKILL, false, NULL, &orphans);
+	free(kids.v);
+	free(orphans.v);
+	return n;
 }
 
+static void forget_child(struct tree *t, pid_t pid)
+{
+	pid_t *hit = bsearch(&pid, t->known.v, t->known.n, sizeof pid, compare_pid);
+
+	if (hit) {
+		memmove(hit, hit + 1, (size_t)(t->known.v + t->known.n - hit - 1) * sizeof pid);
+		t->known.n--;
+	}
+}
+
+/* While children remain, look for orphans again: soon after a find, then backing off. */
+static void check_orphans(struct tree *t)
+{
+	bool found = false;
+
+	for (int i = 0; i < 16 && adopt_orphans(t) > 0; i++)
+		found = true;
+	t->kill_backoff_ms = found ? 1 : (t->kill_backoff_ms < 128 ? t->kill_backoff_ms * 2 : 128);
+	timespec_after_ms(&t->next_pass, t->kill_backoff_ms);
+}
+
+/*
+ * The group kill first: one kernel-side signal reaches main's whole process
+ * group at once. Then one pass over the tree for what left the group, and
+ * orphan checks until the reaper has no child.
+ */
 static void kill_tree(struct tree *t, bool group_too)
 {
-	if (!t->killing) {
-		t->killing = true;
-		t->kill_backoff_ms = 4;
-		sample_peak(t); /* the last look at the tree whole */
-	}
 	if (group_too)
 		group_kill(t);
-	kill_passes(t);
+	if (!t->killing) {
+		t->killing = true;
+		t->kill_backoff_ms = 1;
+	}
+	t->known.n = 0;
+	signal_pass(t, SIGKILL, false, NULL, NULL);
+	check_orphans(t);
 }
 
 /* ---- reaping ------------------------------------------------------------ */
@@ -418,6 +550,8 @@ static bool reap(struct tree *t)
 			return errno != ECHILD;
 		}
 		t->totals.processes++;
+		if (t->killing)
+			forget_child(t, pid);
 		t->totals.user_us += (unsigned long long)ru.ru_utime.tv_sec * 1000000 + ru.ru_utime.tv_usec;
 		t->totals.system_us += (unsigned long long)ru.ru_stime.tv_sec * 1000000 + ru.ru_stime.tv_usec;
 		if (ru.ru_maxrss > t->totals.maxrss_kib)
@@ -453,7 +587,7 @@ static void run_command(struct tree *t, char *line)
 		if (sig == SIGKILL)
 			kill_tree(t, true);
 		else
-			signal_pass(t, sig, cont != 0);
+			forward_signal(t, sig, cont != 0);
 	} else {
 		errno = EINVAL;
 		warn_errno("unknown command");
@@ -505,7 +639,7 @@ static void read_signals(int sfd, struct tree *t, bool *child_event)
 			else if (sig == pdeath_signal)
 				controller_gone(t);
 			else if (forwarded(sig))
-				signal_pass(t, sig, false);
+				forward_signal(t, sig, false);
 		}
 	}
 }
@@ -688,6 +822,28 @@ static void detach_from_caller(void)
 
 /* ---- the loop ----------------------------------------------------------- */
 
+/*
+ * After `empty`, wait for the controller to close its end before exiting: a
+ * command it wrote meanwhile then lands here, instead of failing with EPIPE
+ * and taking the unread `empty` down with the socket on its side.
+ */
+static void linger(void)
+{
+	char buf[256];
+
+	if (control < 0)
+		return;
+	shutdown(control, SHUT_WR);
+	for (;;) {
+		struct pollfd fd = { control, POLLIN, 0 };
+		if (poll(&fd, 1, -1) < 0 && errno != EINTR)
+			return;
+		ssize_t n = recv(control, buf, sizeof buf, 0);
+		if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
+			return;
+	}
+}
+
 static int loop(int sfd, struct tree *t)
 {
 	bool children = reap(t); /* a failed spawn leaves none */
@@ -709,10 +865,11 @@ static int loop(int sfd, struct tree *t)
 		if (child_event || t->killing)
 			children = reap(t);
 		if (children && t->killing && ms_until(&t->next_pass) == 0)
-			kill_passes(t);
+			check_orphans(t);
 	}
 	emit(EV_EMPTY " %lu %lu %llu %llu %ld", t->totals.processes, t->totals.peak, t->totals.user_us,
 	     t->totals.system_us, t->totals.maxrss_kib);
+	linger();
 	return 0;
 }
 

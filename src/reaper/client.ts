@@ -35,9 +35,13 @@ export class ReaperClient extends EventEmitter {
       this.emit('error', new ReaperError(`cannot start corral-reaper: ${error.message}`, error)),
     );
     // 'exit' can come before the last events are read: report it once fd 3 is drained too.
-    const exited = new Promise<ReaperExit>((resolve) => this.process.once('exit', (code, signal) => resolve({ code, signal })));
+    const exited = new Promise<ReaperExit>((resolve) =>
+      this.process.once('exit', (code, signal) => resolve({ code, signal })),
+    );
     const drained = new Promise<void>((resolve) => this.#control.once('close', () => resolve()));
     void Promise.all([exited, drained]).then(([exit]) => this.emit('exit', exit));
+    // After `empty` the reaper waits for us to close fd 3, so nothing we write meanwhile can fail.
+    this.on('event', (event: ReaperEvent) => event.type === 'empty' && this.disconnect());
   }
 
   signal(signo: number, cont: boolean): void {

@@ -3,6 +3,7 @@ import { statSync } from 'node:fs';
 import {
   CommandNotExecutableError,
   CommandNotFoundError,
+  ForkFailedError,
   InvalidOptionError,
   ReaperError,
   UnsupportedPlatformError,
@@ -32,11 +33,7 @@ function attach(client: ReaperClient, options: NormalizedOptions, startedAt: num
         cleanup();
         resolve(new Tree(client, options, event.pid, startedAt));
       } else if (event.type === 'spawn-failed') {
-        const errno = errnoName(event.errno);
-        failure =
-          errno === 'ENOENT'
-            ? new CommandNotFoundError(options.file)
-            : new CommandNotExecutableError(options.file, errno);
+        failure = spawnFailure(options.file, errnoName(event.errno));
       } else if (event.type === 'fatal') {
         failure = new ReaperError(`corral-reaper could not set up: ${event.what}: ${errnoName(event.errno)}`);
       }
@@ -60,6 +57,12 @@ function attach(client: ReaperClient, options: NormalizedOptions, startedAt: num
     client.on('exit', onExit);
     client.on('error', onError);
   });
+}
+
+function spawnFailure(file: string, errno: string): Error {
+  if (errno === 'ENOENT') return new CommandNotFoundError(file);
+  if (errno === 'EAGAIN' || errno === 'ENOMEM') return new ForkFailedError(errno);
+  return new CommandNotExecutableError(file, errno);
 }
 
 function checkPlatform(): void {

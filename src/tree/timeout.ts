@@ -41,7 +41,10 @@ export function armTimer(ms: number, fn: () => void): { cancel(): void } {
   let timer: NodeJS.Timeout | undefined;
   const deadline = Date.now() + ms; // only consulted past one timer's reach
   const arm = (left: number): void => {
-    timer = setTimeout(() => (left > maxTimer ? arm(deadline - Date.now()) : fn()), Math.min(Math.max(left, 0), maxTimer));
+    timer = setTimeout(
+      () => (left > maxTimer ? arm(deadline - Date.now()) : fn()),
+      Math.min(Math.max(left, 0), maxTimer),
+    );
     timer.unref();
   };
   if (ms > 0 && Number.isFinite(ms)) arm(ms);

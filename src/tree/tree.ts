@@ -60,8 +60,8 @@ export class Tree extends EventEmitter {
       this.#resolveExited = resolve;
     });
     this.done = new Promise((resolve, reject) => {
-      client.on('event', (event: ReaperEvent) => this.#onEvent(event));
-      client.on('exit', (exit: ReaperExit) => this.#onReaperExit(exit, resolve, reject));
+      client.on('event', (event: ReaperEvent) => this.#onEvent(event, resolve));
+      client.on('exit', (exit: ReaperExit) => this.#onReaperExit(exit, reject));
     });
     this.done.catch(() => {}); // observed through done/kill(); never an unhandled rejection
     this.#timeout = armTimer(options.timeoutMs, () => {
@@ -80,7 +80,7 @@ export class Tree extends EventEmitter {
   /** Sends `signal` to every member of the tree, once each. */
   signal(signal: NodeJS.Signals | number | string): void {
     const signo = parseSignal(signal);
-    if (signo === SIGKILL) this.#client.kill();
+    if (signo === SIGKILL) this.#stop(SIGKILL, 0, false);
     else this.#client.signal(signo, false);
   }
 
@@ -102,6 +102,7 @@ export class Tree extends EventEmitter {
     if (this.#finished) return;
     if (byUser && this.#exit === undefined) this.#killed = true;
     if (signo === SIGKILL || graceMs === 0) {
+      this.#sent.add(SIGKILL);
       this.#client.kill();
       return;
     }
@@ -110,11 +111,12 @@ export class Tree extends EventEmitter {
     this.#sent.add(signo);
     this.#escalation ??= armTimer(graceMs, () => {
       this.emit('escalate');
+      this.#sent.add(SIGKILL);
       this.#client.kill();
     });
   }
 
-  #onEvent(event: ReaperEvent): void {
+  #onEvent(event: ReaperEvent, resolve: (r: TreeResult) => void): void {
     if (event.type === 'exited') {
       this.#exit = {
         exitCode: event.exitCode,
@@ -124,8 +126,13 @@ export class Tree extends EventEmitter {
       this.#resolveExited(this.#exit);
       this.emit('exit', this.#exit);
       if (this.#options.leftovers === 'kill') this.#stopLeftovers();
-    } else if (event.type === 'empty') {
+    } else if (event.type === 'empty' && this.#exit !== undefined) {
+      // The tree is empty: done now; the reaper exits as soon as its socket is closed.
       this.#totals = event.totals;
+      this.#finish();
+      const result = this.#result();
+      this.emit('done', result);
+      resolve(result);
     } else if (event.type === 'warn') {
       this.emit('warning', new ReaperError(`corral-reaper: ${event.what} (errno ${event.errno})`));
     }
@@ -137,6 +144,7 @@ export class Tree extends EventEmitter {
    * SIGINT) left processes that ignore it.
    */
   #stopLeftovers(): void {
+    if (this.#sent.has(SIGKILL)) return; // everything is being killed already
     const left = this.pids().length;
     if (left === 0) return;
     if (!this.#killed && !this.#timedOut) this.#leftovers = left;
@@ -144,20 +152,18 @@ export class Tree extends EventEmitter {
     this.#stop(this.#options.killSignal, Number.isFinite(grace) ? grace : defaults.killAfterMs, false);
   }
 
-  #onReaperExit(exit: ReaperExit, resolve: (r: TreeResult) => void, reject: (e: Error) => void): void {
+  #finish(): void {
     this.#finished = true;
     this.#timeout?.cancel();
     this.#escalation?.cancel();
-    if (this.#totals === undefined || this.#exit === undefined) {
-      const how = exit.signal ? `was killed by ${exit.signal}` : `exited with status ${exit.code}`;
-      const error = new ReaperError(`corral-reaper ${how} before the tree was empty; its processes may have escaped`);
-      if (this.#exit === undefined) this.#resolveExited({ exitCode: null, signal: null, coreDumped: false });
-      reject(error);
-      return;
-    }
-    const result = this.#result();
-    this.emit('done', result);
-    resolve(result);
+  }
+
+  #onReaperExit(exit: ReaperExit, reject: (e: Error) => void): void {
+    if (this.#finished) return;
+    this.#finish();
+    const how = exit.signal ? `was killed by ${exit.signal}` : `exited with status ${exit.code}`;
+    if (this.#exit === undefined) this.#resolveExited({ exitCode: null, signal: null, coreDumped: false });
+    reject(new ReaperError(`corral-reaper ${how} before the tree was empty; its processes may have escaped`));
   }
 
   #result(): TreeResult {
