@@ -2,7 +2,7 @@
 // cgroup.kill vs the tree-kill package. The same tree every time: one sh with N `sleep`
 // children, timed from the kill's start until the tree is empty.
 import { spawn as spawnChild } from 'node:child_process';
-import { watch as watchFile, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmdirSync, watch as watchFile, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import treeKill from 'tree-kill';
 import { spawn } from '../dist/index.js';
@@ -198,7 +198,8 @@ export async function measure() {
     const corralLeft = runs.corral.reduce((sum, r) => sum + r.left, 0);
     const corralErrors = runs.corral.filter((r) => r.error).length;
     for (const r of runs.corral) {
-      if (r.error) notes.add(`* tree.kill() rejected although every member was gone (timed to the rejection): ${r.error}`);
+      if (r.error)
+        notes.add(`* tree.kill() rejected although every member was gone (timed to the rejection): ${r.error}`);
     }
     rows.push({
       measurement: `kill tree of ${n} (median of ${reps})`,
@@ -220,5 +221,10 @@ export async function measure() {
       target: null,
     });
   }
+  notes.add(
+    'kill: corral is timed until kill() resolves (every member reaped, reaper exited); cgroup.kill until ' +
+      'cgroup.events says populated 0 (the orphans are reaped later by pid 1, off the clock); tree-kill until its ' +
+      'callback, then until every member is gone or a zombie',
+  );
   return { raw, rows, notes: [...notes] };
 }

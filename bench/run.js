@@ -49,7 +49,7 @@ function printTable(rows) {
 const started = performance.now();
 const results = {
   date: new Date().toISOString(),
-  machine: { cpus: os.cpus().length, kernel: os.release(), node: process.version },
+  machine: { cpus: os.cpus().length, kernel: os.release(), node: process.version, loadBefore: os.loadavg() },
   measurements: {},
 };
 const rows = [];
@@ -76,9 +76,14 @@ try {
   runAllCleanups();
 }
 results.totalSeconds = (performance.now() - started) / 1000;
+results.machine.loadAfter = os.loadavg();
 printTable(rows);
-for (const note of notes) console.log(note);
-console.log(`\n${os.cpus().length} CPUs, Linux ${os.release()}, Node ${process.version}; ${results.totalSeconds.toFixed(0)} s`);
-writeFileSync(new URL('./results.json', import.meta.url), `${JSON.stringify(results)}\n`);
+for (const note of new Set(notes)) console.log(note);
+console.log(
+  `\n${os.cpus().length} CPUs, Linux ${os.release()}, Node ${process.version}; ${results.totalSeconds.toFixed(0)} s; ` +
+    `load average ${results.machine.loadBefore[0].toFixed(1)} before, ${results.machine.loadAfter[0].toFixed(1)} after`,
+);
+const rounded = (_, v) => (typeof v === 'number' ? Math.round(v * 1000) / 1000 : v);
+writeFileSync(new URL('./results.json', import.meta.url), `${JSON.stringify(results, rounded)}\n`);
 console.log('raw numbers: bench/results.json');
 if (failed) process.exitCode = 1;

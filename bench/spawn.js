@@ -8,7 +8,11 @@ const WARMUP = 10;
 
 async function corralOnce() {
   const start = performance.now();
-  await guard(spawn('true', [], { stdio: 'ignore' }).then((tree) => tree.done), 5000, 'corral spawn of true');
+  await guard(
+    spawn('true', [], { stdio: 'ignore' }).then((tree) => tree.done),
+    5000,
+    'corral spawn of true',
+  );
   return performance.now() - start;
 }
 

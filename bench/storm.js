@@ -108,6 +108,8 @@ export async function measure() {
         target: { text: `${RUNS}/${RUNS}`, ok: contained === RUNS },
       },
     ],
-    notes: errors.map((r) => `* fork storm: tree.kill() ${r.contained ? 'rejected (group empty)' : 'FAILED'}: ${r.error}`),
+    notes: errors.map(
+      (r) => `* fork storm: tree.kill() ${r.contained ? 'rejected (group empty)' : 'FAILED'}: ${r.error}`,
+    ),
   };
 }

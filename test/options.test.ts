@@ -8,18 +8,53 @@ const self = { pid: process.pid, start: readStat(process.pid)?.start ?? 0 };
 
 const cases: [string, () => Promise<unknown>, string, RegExp][] = [
   ['empty file', () => spawn(''), 'file', /Expected `file` to be a non-empty string, got ``/],
-  ['args not an array', () => spawn('ls', '-l' as unknown as string[]), 'args', /Expected `args` to be an array of strings, got `"-l"`. Use e.g./],
-  ['negative timeout', () => spawn('true', [], { timeout: -1 }), 'timeout', /^Expected `timeout` to be a non-negative duration, got `-1`. Use e.g. 30s, 1.5m, 2h, 5000 \(ms\) or 0 for none.$/],
+  [
+    'args not an array',
+    () => spawn('ls', '-l' as unknown as string[]),
+    'args',
+    /Expected `args` to be an array of strings, got `"-l"`. Use e.g./,
+  ],
+  [
+    'negative timeout',
+    () => spawn('true', [], { timeout: -1 }),
+    'timeout',
+    /^Expected `timeout` to be a non-negative duration, got `-1`. Use e.g. 30s, 1.5m, 2h, 5000 \(ms\) or 0 for none.$/,
+  ],
   ['timeout typo', () => spawn('true', [], { timeout: '5 min' }), 'timeout', /got `5 min`/],
-  ['bad killSignal', () => spawn('true', [], { killSignal: 'SIGNOPE' }), 'killSignal', /^Expected `killSignal` to be a signal name or number, got `SIGNOPE`. Use e.g. SIGTERM, TERM, INT or 9.$/],
+  [
+    'bad killSignal',
+    () => spawn('true', [], { killSignal: 'SIGNOPE' }),
+    'killSignal',
+    /^Expected `killSignal` to be a signal name or number, got `SIGNOPE`. Use e.g. SIGTERM, TERM, INT or 9.$/,
+  ],
   ['bad killAfter', () => spawn('true', [], { killAfter: 'soon' }), 'killAfter', /got `soon`/],
-  ['bad stdio', () => spawn('true', [], { stdio: 'pipes' as 'pipe' }), 'stdio', /Expected `stdio` to be 'pipe', 'inherit', 'ignore'/],
+  [
+    'bad stdio',
+    () => spawn('true', [], { stdio: 'pipes' as 'pipe' }),
+    'stdio',
+    /Expected `stdio` to be 'pipe', 'inherit', 'ignore'/,
+  ],
   ['bad leftovers', () => spawn('true', [], { leftovers: 'keep' as 'kill' }), 'leftovers', /got `keep`/],
-  ['unknown level', () => spawn('true', [], { level: 'vm' as 'auto' }), 'level', /Expected `level` to be 'auto' or 'track', got `vm`/],
-  ['unavailable level', () => spawn('true', [], { level: 'cgroup' as 'auto' }), 'level', /not available in this version/],
+  [
+    'unknown level',
+    () => spawn('true', [], { level: 'vm' as 'auto' }),
+    'level',
+    /Expected `level` to be 'auto' or 'track', got `vm`/,
+  ],
+  [
+    'unavailable level',
+    () => spawn('true', [], { level: 'cgroup' as 'auto' }),
+    'level',
+    /not available in this version/,
+  ],
   ['bad name', () => spawn('true', [], { name: 'has space' }), 'name', /got `has space`. Use e.g. 'web'/],
   ['unknown option', () => spawn('true', [], { timout: 5 } as never), 'timout', /Unknown option `timout`/],
-  ['missing cwd', () => spawn('true', [], { cwd: '/nonexistent/dir' }), 'cwd', /existing directory, got `\/nonexistent\/dir`/],
+  [
+    'missing cwd',
+    () => spawn('true', [], { cwd: '/nonexistent/dir' }),
+    'cwd',
+    /existing directory, got `\/nonexistent\/dir`/,
+  ],
   ['bad maxBuffer', () => run('true', [], { maxBuffer: -5 }), 'maxBuffer', /got `-5`/],
 ];
 
@@ -38,9 +73,21 @@ for (const [what, call, option, message] of cases) {
 
 test('durations follow GNU timeout: s m h d suffixes, fractions, bare seconds', () => {
   const table: [string, number | undefined][] = [
-    ['10', 10_000], ['1.5', 1500], ['.5', 500], ['2s', 2000], ['1.5m', 90_000], ['2h', 7_200_000],
-    ['1d', 86_400_000], ['0', 0], ['1e1', 10_000], ['inf', Number.POSITIVE_INFINITY],
-    ['-1', undefined], ['5x', undefined], ['', undefined], ['1 m', undefined], ['m', undefined],
+    ['10', 10_000],
+    ['1.5', 1500],
+    ['.5', 500],
+    ['2s', 2000],
+    ['1.5m', 90_000],
+    ['2h', 7_200_000],
+    ['1d', 86_400_000],
+    ['0', 0],
+    ['1e1', 10_000],
+    ['inf', Number.POSITIVE_INFINITY],
+    ['-1', undefined],
+    ['5x', undefined],
+    ['', undefined],
+    ['1 m', undefined],
+    ['m', undefined],
   ];
   for (const [text, ms] of table) assert.equal(parseDuration(text), ms, text);
 });

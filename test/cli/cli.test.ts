@@ -3,7 +3,16 @@ import assert from 'node:assert/strict';
 import { spawn as spawnChild } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { expectAllGone, fixture, readReport, reportedAtLeast, reportFile, repoRoot, safeCleanup, waitFor } from '../helpers/index.js';
+import {
+  expectAllGone,
+  fixture,
+  readReport,
+  repoRoot,
+  reportedAtLeast,
+  reportFile,
+  safeCleanup,
+  waitFor,
+} from '../helpers/index.js';
 
 const corral = join(repoRoot, 'bin', 'corral');
 
@@ -35,7 +44,8 @@ function sh(line: string, env: Record<string, string> = {}, onStart?: (pid: numb
   });
 }
 
-const statusOf = async (line: string): Promise<number> => Number((await sh(`${line}; echo "status=$?"`)).stdout.match(/status=(\d+)/)?.[1]);
+const statusOf = async (line: string): Promise<number> =>
+  Number((await sh(`${line}; echo "status=$?"`)).stdout.match(/status=(\d+)/)?.[1]);
 
 test('exit statuses follow GNU timeout', async () => {
   const table: [string, number][] = [
@@ -82,14 +92,20 @@ test('corral timeout exits as GNU timeout does on the same cases', async () => {
 
 test('errors are one line plus a hint, never a stack trace', async () => {
   const notFound = await sh('"$CORRAL" run -- no-such-command-xyz');
-  assert.equal(notFound.stderr, 'corral: command not found: no-such-command-xyz\nhint: check the spelling, or that its directory is on PATH\n');
+  assert.equal(
+    notFound.stderr,
+    'corral: command not found: no-such-command-xyz\nhint: check the spelling, or that its directory is on PATH\n',
+  );
   const badDuration = await sh('"$CORRAL" timeout 5q sleep 1');
   assert.equal(
     badDuration.stderr,
     "corral: invalid time interval '5q'\nhint: use a number with an optional s, m, h or d suffix, e.g. 10, 1.5m, 2h; 0 disables the timeout\n",
   );
   const badOption = await sh('"$CORRAL" run --timeout=-1 -- true');
-  assert.match(badOption.stderr, /^corral: Expected `timeout` to be a non-negative duration, got `-1`\. Use e\.g\. 30s/);
+  assert.match(
+    badOption.stderr,
+    /^corral: Expected `timeout` to be a non-negative duration, got `-1`\. Use e\.g\. 30s/,
+  );
   const unknown = await sh('"$CORRAL" run --frob -- true');
   assert.match(unknown.stderr, /^corral: Unknown option '--frob'\nhint: /);
   for (const r of [notFound, badDuration, badOption, unknown]) assert.doesNotMatch(r.stderr, /\n\s+at /);
@@ -101,7 +117,13 @@ test('--json prints the whole result; -v prints a summary naming the level', asy
   assert.equal(result.exitCode, 5);
   assert.equal(result.level, 'track');
   assert.equal(result.timedOut, false);
-  assert.deepEqual(Object.keys(result.totals).sort(), ['cpuSystemMs', 'cpuUserMs', 'peakProcesses', 'peakRssKiB', 'processes']);
+  assert.deepEqual(Object.keys(result.totals).sort(), [
+    'cpuSystemMs',
+    'cpuUserMs',
+    'peakProcesses',
+    'peakRssKiB',
+    'processes',
+  ]);
   assert.match(r.stderr, /^corral: tree [0-9a-f]{8} done: main exited 5, .* level track\n$/);
 });
 
@@ -147,7 +169,9 @@ test('SIGINT to corral (Ctrl-C) stops the whole tree, setsid() escapees included
 test('leftovers are stopped when the command exits: a grandchild holding stdout does not hang the caller', async () => {
   const report = reportFile();
   try {
-    const r = await sh(`"$CORRAL" run -- ${fixture('hold-stdout')} | cat; echo "status=$?"`, { CORRAL_TEST_REPORT: report.path });
+    const r = await sh(`"$CORRAL" run -- ${fixture('hold-stdout')} | cat; echo "status=$?"`, {
+      CORRAL_TEST_REPORT: report.path,
+    });
     assert.match(r.stdout, /status=0/);
     expectAllGone(readReport(report.path), 'hold-stdout tree');
   } finally {

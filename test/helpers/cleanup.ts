@@ -28,11 +28,20 @@ export function expectAllGone(procs: readonly Proc[], what = 'the tree'): void {
 export function killVerified(procs: readonly Proc[]): Proc[] {
   const targets = unique(procs);
   if (targets.length === 0) return [];
-  const run = spawnSync(fixture('pidfd-kill'), targets.map((p) => `${p.pid}:${p.start}`), { encoding: 'utf8' });
+  const run = spawnSync(
+    fixture('pidfd-kill'),
+    targets.map((p) => `${p.pid}:${p.start}`),
+    { encoding: 'utf8' },
+  );
   if (run.error || run.status !== 0) {
     throw new Error(`pidfd-kill failed: ${run.error?.message ?? run.stderr.trim()} (status ${run.status})`);
   }
-  const killed = new Set(run.stdout.split('\n').filter((l) => l.startsWith('killed ')).map((l) => Number(l.slice(7))));
+  const killed = new Set(
+    run.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('killed '))
+      .map((l) => Number(l.slice(7))),
+  );
   return targets.filter((p) => killed.has(p.pid));
 }
 

@@ -20,12 +20,23 @@ export function fixture(name: string): string {
   return join(repoRoot, 'build', 'fixtures', name);
 }
 
+// Report directories not cleaned up yet: removed at exit too, should a test never get to it.
+const reportDirs = new Set<string>();
+process.once('exit', () => {
+  for (const dir of reportDirs) rmSync(dir, { recursive: true, force: true });
+});
+
 /** A fresh, empty report file; pass `path` as CORRAL_TEST_REPORT, call `cleanup()` when done. */
 export function reportFile(): { path: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'corral-report-'));
   const path = join(dir, 'report');
   writeFileSync(path, '');
-  return { path, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  reportDirs.add(dir);
+  const cleanup = (): void => {
+    rmSync(dir, { recursive: true, force: true });
+    reportDirs.delete(dir);
+  };
+  return { path, cleanup };
 }
 
 /** Every reported process in report order (parents before their children); re-exec repeats a line. */

@@ -3,8 +3,8 @@
 // Unprivileged: cgroupfs is not ours, so the fixture sets RLIMIT_NPROC instead.
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Proc } from './fixtures.js';
 import { killVerified } from './cleanup.js';
+import type { Proc } from './fixtures.js';
 import { readStat, tasksOfUser } from './proc.js';
 import { waitFor } from './wait.js';
 

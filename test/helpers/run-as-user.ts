@@ -4,7 +4,17 @@
 // setpriv, and afterwards checks that no process of that uid is left.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, chownSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { killVerified } from './cleanup.js';
 import { repoRoot } from './fixtures.js';
@@ -91,12 +101,12 @@ async function runSerialised(scriptPath: string, args: string[], bound: number):
 }
 
 function makeReadable(path: string): void {
-  const { mode } = statSync(path);
-  if (statSync(path).isDirectory()) {
+  const stat = statSync(path);
+  if (stat.isDirectory()) {
     chmodSync(path, 0o755);
     for (const entry of readdirSync(path)) makeReadable(join(path, entry));
   } else {
-    chmodSync(path, mode & 0o100 ? 0o755 : 0o644);
+    chmodSync(path, stat.mode & 0o100 ? 0o755 : 0o644);
   }
 }
 
@@ -129,7 +139,9 @@ async function runChild(
       // Our own child, not yet reaped by Node, so its pid is still its own.
       child.kill('SIGKILL');
       await expectNoProcessOf(user, 'after the hang guard').catch(() => undefined); // frees the pipes
-      throw new Error(`${script} as ${user.name} did not finish (hang guard: ${bound} ms)\nstdout: ${stdout}\nstderr: ${stderr}`);
+      throw new Error(
+        `${script} as ${user.name} did not finish (hang guard: ${bound} ms)\nstdout: ${stdout}\nstderr: ${stderr}`,
+      );
     }
     return { code: outcome[0], signal: outcome[1], stdout, stderr };
   } finally {

@@ -2,7 +2,14 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { commands, decodeEvent, encodeKill, encodeSignal, events, PROTOCOL_VERSION } from '../../dist/reaper/protocol.js';
+import {
+  commands,
+  decodeEvent,
+  encodeKill,
+  encodeSignal,
+  events,
+  PROTOCOL_VERSION,
+} from '../../dist/reaper/protocol.js';
 import { repoRoot } from '../helpers/index.js';
 
 const header = readFileSync(`${repoRoot}/native/reaper/protocol.h`, 'utf8');

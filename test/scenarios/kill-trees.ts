@@ -2,7 +2,7 @@
 // starts escape-prone trees with the library, stops each with kill() or a timeout, and checks
 // every reported process is gone. Prints one JSON verdict line; exits 0 only if all passed.
 import { once } from 'node:events';
-import { spawn, type SpawnOptions, type Tree, type TreeResult } from '../../dist/index.js';
+import { type SpawnOptions, spawn, type Tree, type TreeResult } from '../../dist/index.js';
 import {
   fixture,
   type Proc,

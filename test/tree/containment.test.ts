@@ -11,9 +11,9 @@ import {
   type Proc,
   readReport,
   readStat,
+  repoRoot,
   reportedAtLeast,
   reportFile,
-  repoRoot,
   safeCleanup,
   waitFor,
   withPidsLimit,
@@ -48,7 +48,8 @@ const grace = 200; // ms before SIGKILL: ignore-term must get there, the rest di
 
 async function withShape<T>(shape: Shape, fn: (env: Record<string, string>, report: string) => Promise<T>): Promise<T> {
   const report = reportFile();
-  const run = (limitEnv: Record<string, string>) => fn({ ...process.env, ...limitEnv, CORRAL_TEST_REPORT: report.path } as Record<string, string>, report.path);
+  const run = (limitEnv: Record<string, string>) =>
+    fn({ ...process.env, ...limitEnv, CORRAL_TEST_REPORT: report.path } as Record<string, string>, report.path);
   try {
     return shape.limit ? await withPidsLimit(shape.limit, (limit) => run(limit.env)) : await run({});
   } finally {
@@ -59,8 +60,16 @@ async function withShape<T>(shape: Shape, fn: (env: Record<string, string>, repo
 
 async function start(shape: Shape, env: Record<string, string>, report: string, options: SpawnOptions = {}) {
   // leftovers: 'wait', so that what is tested (kill, timeout, controller death) is what ends the tree.
-  const tree = await spawn(fixture(shape.fixture), shape.args ?? [], { stdio: 'ignore', env, killAfter: grace, leftovers: 'wait', ...options });
-  const procs = await waitFor(reportedAtLeast(report, shape.reports), { what: `${shape.name}: ${shape.reports} reports` });
+  const tree = await spawn(fixture(shape.fixture), shape.args ?? [], {
+    stdio: 'ignore',
+    env,
+    killAfter: grace,
+    leftovers: 'wait',
+    ...options,
+  });
+  const procs = await waitFor(reportedAtLeast(report, shape.reports), {
+    what: `${shape.name}: ${shape.reports} reports`,
+  });
   return { tree, procs };
 }
 
@@ -87,7 +96,13 @@ describe('the timeout stops the whole tree', () => {
     test(`timeout ends ${shape.name}`, () =>
       withShape(shape, async (env, report) => {
         // The timeout is armed at start; the tree has taken shape long before it fires (hang-guarded).
-        const tree = await spawn(fixture(shape.fixture), shape.args ?? [], { stdio: 'ignore', env, timeout: 1000, killAfter: grace, leftovers: 'wait' });
+        const tree = await spawn(fixture(shape.fixture), shape.args ?? [], {
+          stdio: 'ignore',
+          env,
+          timeout: 1000,
+          killAfter: grace,
+          leftovers: 'wait',
+        });
         await waitFor(reportedAtLeast(report, shape.reports), { what: `${shape.name}: ${shape.reports} reports` });
         const result = await tree.done;
         assertGone(result, report, shape);
@@ -100,14 +115,20 @@ describe('the tree dies with its controller, even by SIGKILL', () => {
   for (const shape of shapes) {
     test(`SIGKILL of the controller ends ${shape.name}`, () =>
       withShape(shape, async (env, report) => {
-        const controller = spawnChild(process.execPath, [join(repoRoot, 'dist-test/scenarios/controller.js'), fixture(shape.fixture), ...(shape.args ?? [])], {
-          env,
-          stdio: ['ignore', 'pipe', 'inherit'],
-        });
+        const controller = spawnChild(
+          process.execPath,
+          [join(repoRoot, 'dist-test/scenarios/controller.js'), fixture(shape.fixture), ...(shape.args ?? [])],
+          {
+            env,
+            stdio: ['ignore', 'pipe', 'inherit'],
+          },
+        );
         try {
           let out = '';
           controller.stdout.on('data', (d) => (out += d));
-          const reaperPid = await waitFor(() => Number(/^reaper (\d+)$/m.exec(out)?.[1]), { what: 'the controller to print its reaper' });
+          const reaperPid = await waitFor(() => Number(/^reaper (\d+)$/m.exec(out)?.[1]), {
+            what: 'the controller to print its reaper',
+          });
           const reaperStat = readStat(reaperPid);
           assert.ok(reaperStat, 'the reaper is running');
           const reaper: Proc = { pid: reaperPid, start: reaperStat.start };
@@ -154,7 +175,10 @@ test("main's exit status is reported exactly", async () => {
 test('totals add up the CPU of every process in the tree, orphans included', async () => {
   // 4 processes burn 150 ms of CPU each: 600 ms in all, double-forked ones too.
   const burn = fixture('burn-cpu');
-  const tree = await spawn('sh', ['-c', `(${burn} 150 2 &); (setsid ${burn} 150 2 &)`], { stdio: 'ignore', leftovers: 'wait' });
+  const tree = await spawn('sh', ['-c', `(${burn} 150 2 &); (setsid ${burn} 150 2 &)`], {
+    stdio: 'ignore',
+    leftovers: 'wait',
+  });
   const result = await tree.done;
   const cpu = result.totals.cpuUserMs + result.totals.cpuSystemMs;
   assert.ok(cpu >= 600, `at least the 600 ms burnt, got ${cpu}`);

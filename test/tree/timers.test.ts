@@ -18,14 +18,22 @@ class FakeReaper extends EventEmitter {
   }
   finish(): void {
     this.emit('event', { type: 'exited', exitCode: null, signal: 9, core: false });
-    this.emit('event', { type: 'empty', totals: { processes: 1, peakProcesses: 1, cpuUserMs: 0, cpuSystemMs: 0, peakRssKiB: 0 } });
+    this.emit('event', {
+      type: 'empty',
+      totals: { processes: 1, peakProcesses: 1, cpuUserMs: 0, cpuSystemMs: 0, peakRssKiB: 0 },
+    });
     this.emit('exit', { code: 0, signal: null });
   }
 }
 
 function tree(options: Parameters<typeof normalizeOptions>[2]) {
   const reaper = new FakeReaper();
-  const t = new Tree(reaper as unknown as ReaperClient, normalizeOptions('sleep', ['100'], options), 1, performance.now());
+  const t = new Tree(
+    reaper as unknown as ReaperClient,
+    normalizeOptions('sleep', ['100'], options),
+    1,
+    performance.now(),
+  );
   return { reaper, t };
 }
 
@@ -91,6 +99,8 @@ test('no timer fires once the tree is done', async (t) => {
 test('a reaper that dies before the tree is empty rejects done with CORRAL_ERR_REAPER', async () => {
   const { reaper, t: handle } = tree({});
   reaper.emit('exit', { code: null, signal: 'SIGKILL' });
-  await assert.rejects(handle.done, { code: 'CORRAL_ERR_REAPER', message: /was killed by SIGKILL before the tree was empty/ });
+  await assert.rejects(handle.done, {
+    code: 'CORRAL_ERR_REAPER',
+    message: /was killed by SIGKILL before the tree was empty/,
+  });
 });
-

@@ -18,7 +18,9 @@ test('as an unprivileged user, kill() and timeouts leave no process of any escap
   try {
     verdict = JSON.parse(line);
   } catch {
-    assert.fail(`Expected a JSON verdict from the scenario (exit ${run.code ?? run.signal}), got stdout: ${run.stdout}\nstderr: ${run.stderr}`);
+    assert.fail(
+      `Expected a JSON verdict from the scenario (exit ${run.code ?? run.signal}), got stdout: ${run.stdout}\nstderr: ${run.stderr}`,
+    );
   }
   assert.equal(verdict.uid, user.uid, 'the scenario ran as corral-test');
   assert.deepEqual(
