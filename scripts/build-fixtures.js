@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// pretest step: compiles each test/fixtures/<name>.c into build/fixtures/<name>.
+// pretest step: compiles each test/fixtures/<name>.c into dist-test/fixtures/<name> (not build/: node-gyp rebuild empties it).
 // A fixture is rebuilt only when it is older than its source or than a shared header,
 // so `npm test` stays fast; warnings are errors so the fixtures stay trivially correct.
 import { spawnSync } from 'node:child_process';
@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const sources = join(root, 'test', 'fixtures');
-const out = join(root, 'build', 'fixtures');
+const out = join(root, 'dist-test', 'fixtures');
 const flags = ['-O2', '-Wall', '-Wextra', '-Werror', '-pthread'];
 
 const mtime = (path) => {

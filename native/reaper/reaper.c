@@ -21,6 +21,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
@@ -251,14 +253,55 @@ struct member {
  * named our member if the parent is still alive after it. Returns -1 for a
  * process that is gone, reparented or not ours.
  */
-static int open_verified(pid_t pid, pid_t parent, int parent_fd, struct proc_stat *st)
+/* PIDFD_GET_INFO (Linux 6.13): facts about a pidfd's own process, no /proc text to parse. */
+struct pidfd_info {
+	uint64_t mask, cgroupid;
+	uint32_t pid, tgid, ppid, ruid, rgid, euid, egid, suid, sgid, fsuid, fsgid, spare0;
+};
+#define PIDFD_GET_INFO _IOWR(0xFF, 11, struct pidfd_info)
+#define PIDFD_INFO_PID 1ULL
+
+static bool have_pidfd_info = true;
+
+/* 1: *ppid set; 0: not supported here (use /proc); -1: the process is gone. */
+static int pidfd_ppid(int fd, pid_t *ppid)
+{
+	struct pidfd_info info = { .mask = PIDFD_INFO_PID };
+
+	if (!have_pidfd_info)
+		return 0;
+	if (ioctl(fd, PIDFD_GET_INFO, &info) == 0) {
+		*ppid = (pid_t)info.ppid;
+		return 1;
+	}
+	if (errno == ESRCH)
+		return -1;
+	have_pidfd_info = false; /* ENOTTY/EINVAL: a kernel before 6.13 */
+	return 0;
+}
+
+/*
+ * For SIGKILL only ancestry matters, and PIDFD_GET_INFO answers about the
+ * pidfd's own process, so no re-check of the member is needed; `st` then
+ * holds only what is known (threads unknown: 1, so only the main thread's
+ * children are listed — a thread's children come back to us as orphans when
+ * the killed process dies).
+ */
+static int open_verified(pid_t pid, pid_t parent, int parent_fd, struct proc_stat *st, bool ancestry_only)
 {
 	int fd = pidfd_open(pid);
+	pid_t ppid;
 
 	if (fd < 0)
 		return -1; /* ESRCH: exited since it was listed */
-	if (!read_stat(pid, st) || st->ppid != parent || pidfd_signal(fd, 0) < 0 ||
-	    (parent_fd >= 0 && pidfd_signal(parent_fd, 0) < 0)) {
+	int info = ancestry_only ? pidfd_ppid(fd, &ppid) : 0;
+	if (info == 1) {
+		*st = (struct proc_stat){ .state = '?', .ppid = ppid, .threads = 1 };
+	} else if (info < 0 || !read_stat(pid, st) || pidfd_signal(fd, 0) < 0) {
+		close(fd);
+		return -1;
+	}
+	if (st->ppid != parent || (parent_fd >= 0 && pidfd_signal(parent_fd, 0) < 0)) {
 		close(fd);
 		return -1;
 	}
@@ -360,7 +403,7 @@ static unsigned long signal_pass(struct tree *t, int sig, bool cont, struct reac
 	for (struct member parent = { self, -1, 1 };;) {
 		for (size_t i = 0; i < kids.n; i++) {
 			struct proc_stat st;
-			int fd = open_verified(kids.v[i], parent.pid, parent.fd, &st);
+			int fd = open_verified(kids.v[i], parent.pid, parent.fd, &st, sig == SIGKILL);
 
 			if (fd < 0)
 				continue;
@@ -466,7 +509,8 @@ static int ms_until(const struct timespec *ts)
 	long long ms;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	ms = (long long)(ts->tv_sec - now.tv_sec) * 1000 + (ts->tv_nsec - now.tv_nsec) / 1000000;
+	/* Rounded up: poll() must not wake early and spin on a sub-millisecond remainder. */
+	ms = ((long long)(ts->tv_sec - now.tv_sec) * 1000000000LL + (ts->tv_nsec - now.tv_nsec) + 999999) / 1000000;
 	return ms < 0 ? 0 : (int)(ms > INT_MAX ? INT_MAX : ms);
 }
 

@@ -15,9 +15,9 @@ export interface Proc {
 // dist-test/helpers/ → repository root (test/ and dist-test/ have the same depth).
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
-/** Absolute path of build/fixtures/<name> (built by scripts/build-fixtures.js in pretest). */
+/** Absolute path of dist-test/fixtures/<name> (built by scripts/build-fixtures.js in pretest). */
 export function fixture(name: string): string {
-  return join(repoRoot, 'build', 'fixtures', name);
+  return join(repoRoot, 'dist-test', 'fixtures', name);
 }
 
 // Report directories not cleaned up yet: removed at exit too, should a test never get to it.

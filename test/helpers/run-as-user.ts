@@ -65,7 +65,7 @@ export interface UserRun {
 
 // What a scenario needs at run time, relative to the repository root (no node_modules: the
 // library has no runtime dependencies).
-const copied = ['package.json', 'dist', 'dist-test', 'build/Release/corral-reaper', 'build/fixtures'];
+const copied = ['package.json', 'dist', 'dist-test', 'build/Release/corral-reaper'];
 let queue: Promise<unknown> = Promise.resolve();
 
 /**

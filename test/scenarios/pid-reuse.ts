@@ -1,62 +1,72 @@
-// Run inside a fresh user+pid namespace whose pid_max is tiny, so pids are reused within
-// milliseconds (see test/tree/pid-reuse.test.ts). Strangers (the witness fixture) keep taking
-// freed pids and log any signal they get. The mode decides who signals a churning tree:
-//   corral: the library (pidfd-verified passes in the reaper);
-//   naive:  a bare-pid walk of /proc children, then kill(pid) — what tree-kill-like code does.
-// Prints one JSON line: { mode, hits, signalled }.
-import { spawn as spawnChild } from 'node:child_process';
+// Run as init of a fresh user+pid namespace (see test/tree/pid-reuse.test.ts), where we may
+// choose the next pid (ns_last_pid). A churning tree keeps freeing pids; each freed pid is at
+// once taken by a stranger (the witness fixture) that logs any signal it gets. The mode decides
+// who signals the tree meanwhile:
+//   corral: the library (the reaper's pidfd-verified passes), every 10 ms;
+//   naive:  a bare-pid walk of /proc children, then kill(pid) a little later — tree-kill's way.
+// Prints one JSON line: { mode, reused, hits }.
+import { type ChildProcess, spawn as spawnChild } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { spawn } from '../../dist/index.js';
+import { spawn, type Tree } from '../../dist/index.js';
 import { descendantsOf, fixture, readStat, reportFile } from '../helpers/index.js';
 
-const [mode = 'corral', pidMax = '200', roundsText = '20'] = process.argv.slice(2);
-const rounds = Number(roundsText);
-writeFileSync('/proc/sys/kernel/pid_max', pidMax);
+const [mode = 'corral', roundsText = '10'] = process.argv.slice(2);
 const log = reportFile();
-const witness = spawnChild(fixture('witness'), [], {
-  stdio: 'ignore',
-  env: { ...process.env, CORRAL_TEST_REPORT: log.path },
-});
-let signalled = 0;
+const strangers: ChildProcess[] = [];
 
-async function viaCorral(): Promise<void> {
-  const tree = await spawn(fixture('churn'), [], { stdio: 'ignore', ignoredSignals: ['SIGUSR1'] });
-  await sleep(10);
-  for (let i = 0; i < 75; i++) {
-    tree.signal('SIGUSR1');
-    signalled++;
-    await sleep(20); // the same span as the naive walk, densely covered
-  }
-  await tree.kill('SIGTERM', { grace: 20 });
+/** Starts a stranger on exactly `pid` (free now): ns_last_pid makes it the next one handed out. */
+function takePid(pid: number): boolean {
+  writeFileSync('/proc/sys/kernel/ns_last_pid', String(pid - 1));
+  const child = spawnChild(fixture('witness'), ['5000'], { stdio: 'ignore', env: { ...process.env, CORRAL_TEST_REPORT: log.path } });
+  strangers.push(child);
+  return child.pid === pid; // else a tree member forked first and got it
 }
 
-async function naively(): Promise<void> {
-  const child = spawnChild('sh', ['-c', `trap '' USR1; exec ${fixture('churn')}`], { stdio: 'ignore' });
-  const root = { pid: child.pid as number, start: readStat(child.pid as number)?.start ?? 0 };
-  await sleep(10);
-  for (let i = 0; i < 10; i++) {
-    const pids = descendantsOf(root).map((p) => p.pid);
-    await sleep(150); // the gap between listing and signalling of a bare-pid killer (tree-kill runs ps per level)
-    for (const pid of pids) {
+/** Members listed now, their pids given to strangers once they exit; returns how many were reused. */
+async function reuseMembersPids(members: number[]): Promise<number> {
+  let reused = 0;
+  for (const pid of members) {
+    for (let tries = 0; tries < 20 && readStat(pid) !== null; tries++) await sleep(5); // a holder lives 20 ms
+    if (readStat(pid) === null && takePid(pid)) reused++;
+  }
+  return reused;
+}
+
+async function round(): Promise<number> {
+  if (mode === 'naive') {
+    const child = spawnChild('sh', ['-c', `trap '' USR1; exec ${fixture('churn')}`], { stdio: 'ignore' });
+    await sleep(20);
+    const listed = descendantsOf(child.pid as number).map((p) => p.pid);
+    const reused = await reuseMembersPids(listed);
+    for (const pid of listed) {
       try {
-        process.kill(pid, 'SIGUSR1');
-        signalled++;
+        process.kill(pid, 'SIGUSR1'); // the bare pid, as listed a moment ago
       } catch {
-        // ESRCH: gone, and not yet reused
+        // ESRCH: gone and not reused
       }
     }
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.once('exit', resolve));
+    return reused;
   }
-  child.kill('SIGKILL');
-  await new Promise((resolve) => child.once('exit', resolve));
+  const tree: Tree = await spawn(fixture('churn'), [], { stdio: 'ignore', ignoredSignals: ['SIGUSR1'] });
+  const signalling = setInterval(() => tree.signal('SIGUSR1'), 10);
+  await sleep(20);
+  const reused = await reuseMembersPids(tree.pids().filter((pid) => pid !== tree.pid));
+  clearInterval(signalling);
+  tree.signal('SIGUSR1');
+  await tree.kill('SIGTERM', { grace: 20 });
+  return reused;
 }
 
+let reused = 0;
 try {
-  for (let round = 0; round < rounds; round++) await (mode === 'naive' ? naively() : viaCorral());
+  for (let i = 0; i < Number(roundsText); i++) reused += await round();
+  await sleep(50); // let the last signals land before the log is read
 } finally {
-  witness.kill('SIGKILL');
+  for (const s of strangers) s.kill('SIGKILL');
 }
 const hits = readFileSync(log.path, 'utf8').split('\n').filter(Boolean).length;
-log.cleanup();
-process.stdout.write(`${JSON.stringify({ mode, hits, signalled })}\n`);
-process.exit(0); // the namespace dies with its init, taking the witness's strangers along
+process.stdout.write(`${JSON.stringify({ mode, reused, hits })}\n`);
+process.exit(0); // the namespace dies with its init

@@ -1,0 +1,18 @@
+#!/usr/bin/env node
+// Build step: bundles the CLI into one CommonJS file, dist/cli/corral.cjs. Node's ESM loader
+// costs ~1 ms per module at start-up and `corral run -- true` should cost little more than
+// `node -e 0` (measured: 17 ESM modules 1.37x, one ESM file 1.25x, one CJS file 1.2x).
+import { buildSync } from 'esbuild';
+
+buildSync({
+  entryPoints: ['src/cli/main.ts'],
+  outfile: 'dist/cli/corral.cjs',
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  logLevel: 'warning',
+  // The sources locate the reaper and package.json from import.meta.url.
+  define: { 'import.meta.url': '__corralModuleUrl' },
+  banner: { js: "const __corralModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
+});
