@@ -72,6 +72,7 @@ struct tree {
 	int kill_backoff_ms;
 	struct timespec next_pass;
 	struct pidlist known; /* while killing: our direct children already killed, sorted */
+	struct pidlist counted; /* while killing: every member seen, for the peak figure */
 	struct totals totals;
 };
 
@@ -331,6 +332,23 @@ static int compare_pid(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/*
+ * Members seen over a whole kill, each once: the first pass can miss those
+ * whose parent died under it (they are adopted later), so a pass alone
+ * undercounts and a sum of passes double-counts.
+ */
+static size_t count_distinct(struct pidlist *l)
+{
+	size_t n = 0;
+
+	qsort(l->v, l->n, sizeof *l->v, compare_pid);
+	for (size_t i = 0; i < l->n; i++)
+		if (i == 0 || l->v[i] != l->v[n - 1])
+			l->v[n++] = l->v[i];
+	l->n = n;
+	return n;
+}
+
 static int compare_ull(const void *a, const void *b)
 {
 	unsigned long long x = *(const unsigned long long *)a, y = *(const unsigned long long *)b;
@@ -408,8 +426,11 @@ static unsigned long signal_pass(struct tree *t, int sig, bool cont, struct reac
 			if (fd < 0)
 				continue;
 			seen++;
-			if (sig == SIGKILL && parent.pid == self)
-				push_pid(&t->known, kids.v[i]);
+			if (sig == SIGKILL) {
+				push_pid(&t->counted, kids.v[i]);
+				if (parent.pid == self)
+					push_pid(&t->known, kids.v[i]);
+			}
 			fresh += signal_member(fd, kids.v[i], &st, sig, cont, r);
 			if (len == cap) {
 				size_t ncap = cap ? cap * 2 : 64;
@@ -437,9 +458,11 @@ static unsigned long signal_pass(struct tree *t, int sig, bool cont, struct reac
 		qsort(r->v, r->n, sizeof *r->v, compare_ull);
 		r->sorted = r->n;
 	}
-	if (sig == SIGKILL)
+	if (sig == SIGKILL) {
 		qsort(t->known.v, t->known.n, sizeof *t->known.v, compare_pid);
-	if (!roots && seen > t->totals.peak)
+		seen = count_distinct(&t->counted);
+	}
+	if (seen > t->totals.peak)
 		t->totals.peak = seen;
 	return fresh;
 }
@@ -572,6 +595,7 @@ static void kill_tree(struct tree *t, bool group_too)
 		t->kill_backoff_ms = 1;
 	}
 	t->known.n = 0;
+	t->counted.n = 0;
 	signal_pass(t, SIGKILL, false, NULL, NULL);
 	check_orphans(t);
 }
