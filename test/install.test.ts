@@ -11,7 +11,10 @@ test('building the reaper without cc, make or python3 says exactly what to insta
   const bin = mkdtempSync(join(tmpdir(), 'corral-nocc-'));
   try {
     symlinkSync('/bin/sh', join(bin, 'sh')); // the check itself runs through sh; nothing else is on PATH
-    const build = spawnSync(process.execPath, [join(repoRoot, 'scripts/build-reaper.js')], { env: { PATH: bin }, encoding: 'utf8' });
+    const build = spawnSync(process.execPath, [join(repoRoot, 'scripts/build-reaper.js')], {
+      env: { PATH: bin },
+      encoding: 'utf8',
+    });
     assert.equal(build.status, 1);
     assert.equal(
       build.stderr,

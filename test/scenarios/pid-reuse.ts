@@ -18,7 +18,10 @@ const strangers: ChildProcess[] = [];
 /** Starts a stranger on exactly `pid` (free now): ns_last_pid makes it the next one handed out. */
 function takePid(pid: number): boolean {
   writeFileSync('/proc/sys/kernel/ns_last_pid', String(pid - 1));
-  const child = spawnChild(fixture('witness'), ['5000'], { stdio: 'ignore', env: { ...process.env, CORRAL_TEST_REPORT: log.path } });
+  const child = spawnChild(fixture('witness'), ['5000'], {
+    stdio: 'ignore',
+    env: { ...process.env, CORRAL_TEST_REPORT: log.path },
+  });
   strangers.push(child);
   return child.pid === pid; // else a tree member forked first and got it
 }

@@ -18,7 +18,20 @@ function scenario(mode: 'corral' | 'naive'): Promise<Verdict> {
   return new Promise((resolve, reject) => {
     const child = spawnChild(
       'unshare',
-      ['--user', '--map-root-user', '--pid', '--fork', '--mount-proc', join(repoRoot, 'bin/corral'), 'run', '--', process.execPath, join(repoRoot, 'dist-test/scenarios/pid-reuse.js'), mode, '10'],
+      [
+        '--user',
+        '--map-root-user',
+        '--pid',
+        '--fork',
+        '--mount-proc',
+        join(repoRoot, 'bin/corral'),
+        'run',
+        '--',
+        process.execPath,
+        join(repoRoot, 'dist-test/scenarios/pid-reuse.js'),
+        mode,
+        '10',
+      ],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
     let out = '';

@@ -8,8 +8,24 @@ import { CommandFailedError, KilledError, run, spawn, TimeoutError, type TreeFai
 import { waitFor } from '../helpers/index.js';
 
 const resultKeys = [
-  'command', 'coreDumped', 'durationMs', 'exitCode', 'id', 'killed', 'leftovers', 'level', 'name', 'pid',
-  'reaperPid', 'signal', 'stderr', 'stderrTruncated', 'stdout', 'stdoutTruncated', 'timedOut', 'totals',
+  'command',
+  'coreDumped',
+  'durationMs',
+  'exitCode',
+  'id',
+  'killed',
+  'leftovers',
+  'level',
+  'name',
+  'pid',
+  'reaperPid',
+  'signal',
+  'stderr',
+  'stderrTruncated',
+  'stdout',
+  'stdoutTruncated',
+  'timedOut',
+  'totals',
 ];
 
 test('captures stdout and stderr separately and feeds input', async () => {
@@ -67,9 +83,14 @@ test('signal() reaches every member of the tree exactly once', async () => {
   // Three shells (main, a child, a setsid() grandchild): each counts SIGUSR1 and prints the count on SIGTERM.
   const dir = mkdtempSync(join(tmpdir(), 'corral-signal-'));
   const counter = join(dir, 'counter.sh');
-  writeFileSync(counter, "n=0; trap 'n=$((n+1))' USR1; trap 'echo $n; exit 0' TERM; echo ready; while :; do sleep 0.05 & wait $!; done\n");
+  writeFileSync(
+    counter,
+    "n=0; trap 'n=$((n+1))' USR1; trap 'echo $n; exit 0' TERM; echo ready; while :; do sleep 0.05 & wait $!; done\n",
+  );
   try {
-    const tree = await spawn('sh', ['-c', `sh ${counter} & sh -c 'setsid sh ${counter} &'; . ${counter}`], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const tree = await spawn('sh', ['-c', `sh ${counter} & sh -c 'setsid sh ${counter} &'; . ${counter}`], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     let out = '';
     tree.stdout?.on('data', (d) => (out += d));
     await waitFor(() => out.split('ready').length - 1 === 3, { what: 'three shells to set their traps' });
