@@ -188,3 +188,24 @@ test('--wait waits for leftovers, still bounded by --timeout', async () => {
   assert.equal(stopped.stdout, '', 'without --wait the leftover is stopped');
   assert.equal(await statusOf('"$CORRAL" run --wait --timeout 0.3 -- sh -c "sleep 100 & exit 0"'), 124);
 });
+
+test('Ctrl-C in a real terminal stops the whole tree, setsid() daemon included', async () => {
+  // script(1) gives corral a pty; a ^C byte written to it becomes SIGINT for the foreground job.
+  const report = reportFile();
+  try {
+    const child = spawnChild('script', ['-qefc', `${corral} run -- ${fixture('double-fork')}`, '/dev/null'], {
+      env: { ...process.env, CORRAL_TEST_REPORT: report.path },
+      stdio: ['pipe', 'ignore', 'inherit'],
+    });
+    const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    const procs = await waitFor(reportedAtLeast(report.path, 3), {
+      what: 'double-fork to report main, middle and daemon',
+    });
+    child.stdin.write('\x03');
+    assert.equal(await closed, 130, 'corral died of SIGINT, as the shell reports it');
+    expectAllGone(procs);
+  } finally {
+    await safeCleanup(readReport(report.path));
+    report.cleanup();
+  }
+});

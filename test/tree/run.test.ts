@@ -111,3 +111,11 @@ test("foreground keeps main in the caller's process group; by default it leads i
   assert.equal(Number(own.stdout), own.pid);
   assert.equal(Number(fg.stdout), ours);
 });
+
+test('cwd and env reach the command', async () => {
+  const result = await run('sh', ['-c', 'pwd; echo "$GREETING"'], {
+    cwd: '/tmp',
+    env: { PATH: process.env.PATH, GREETING: 'hi' },
+  });
+  assert.equal(result.stdout, '/tmp\nhi\n');
+});
