@@ -97,6 +97,35 @@ export class ForkFailedError extends CorralError {
   }
 }
 
+/** No live corral has that id or name. */
+export class NoSuchCorralError extends CorralError {
+  constructor(idOrName: string) {
+    super('CORRAL_ERR_NO_SUCH_CORRAL', `no such corral: ${idOrName}`, {
+      hint: "run 'corral ps' to see the live corrals (trees that are gone are not listed)",
+    });
+  }
+}
+
+/** A name (or id prefix) matched several live corrals. */
+export class AmbiguousCorralError extends CorralError {
+  readonly matches: string[];
+  constructor(idOrName: string, matches: string[]) {
+    super('CORRAL_ERR_AMBIGUOUS_CORRAL', `'${idOrName}' matches ${matches.length} corrals: ${matches.join(', ')}`, {
+      hint: 'name one by its id',
+    });
+    this.matches = matches;
+  }
+}
+
+/** The corral belongs to another user: only they (or root) may stop it. */
+export class NotPermittedError extends CorralError {
+  constructor(id: string, uid: number) {
+    super('CORRAL_ERR_NOT_PERMITTED', `corral ${id} belongs to uid ${uid}: you may not signal it`, {
+      hint: 'run as that user or as root',
+    });
+  }
+}
+
 /** run() rejects with one of these when the tree did not succeed; it carries the whole result. */
 export class TreeFailedError extends CorralError {
   readonly result: TreeResult;

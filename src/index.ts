@@ -1,5 +1,6 @@
 // corral: a whole process tree as one thing. Public API; re-exports only.
 export {
+  AmbiguousCorralError,
   CommandFailedError,
   CommandNotExecutableError,
   CommandNotFoundError,
@@ -8,6 +9,8 @@ export {
   InvalidOptionError,
   isCorralError,
   KilledError,
+  NoSuchCorralError,
+  NotPermittedError,
   ReaperError,
   ReaperNotFoundError,
   SpawnError,
@@ -15,6 +18,13 @@ export {
   TreeFailedError,
   UnsupportedPlatformError,
 } from './errors.js';
+export type { AttachedTree } from './lookup/attach.js';
+export { attachCorral as attach } from './lookup/attach.js';
+export type { CorralInfo } from './lookup/list.js';
+export { listCorrals as list } from './lookup/list.js';
+export type { Owner } from './lookup/owner.js';
+export { findOwner as ownerOf } from './lookup/owner.js';
+export type { CorralRef } from './lookup/reaper-identity.js';
 export type { Level, RunOptions, SpawnOptions, StdioValue } from './options.js';
 export type { MainExit, Totals, TreeResult } from './tree/result.js';
 export { runTree as run } from './tree/run.js';

@@ -23,4 +23,12 @@
 #define CMD_SIGNAL "signal" /* signal SIGNO CONT  (CONT 1: follow with SIGCONT) */
 #define CMD_KILL "kill"     /* kill  (SIGKILL the whole tree) */
 
+/*
+ * Signals to the reaper itself, as offsets from SIGRTMIN (34 with glibc). Any
+ * process allowed to signal the reaper may send them; SIGHUP, SIGINT, SIGQUIT,
+ * SIGTERM, SIGUSR1, SIGUSR2 and SIGWINCH are forwarded to every member.
+ */
+#define SIGRT_CONTROLLER_GONE 1 /* the parent-death signal: kill the tree, exit */
+#define SIGRT_KILL_TREE 2       /* SIGKILL the whole tree (from `corral kill`) */
+
 #endif

@@ -47,6 +47,7 @@ extern char **environ;
 struct config {
 	const char *id;
 	const char *name;
+	char *main_slot; /* argv text rewritten to main's pid (zeros once it exited): read by `corral ps` */
 	pid_t parent; /* the controller; 0 = do not check */
 	bool foreground; /* main stays in the caller's process group */
 	unsigned long long ignore; /* signals the caller ignored: keep them ignored in main */
@@ -77,7 +78,9 @@ struct tree {
 };
 
 static int control = CORRAL_CONTROL_FD; /* -1 once the controller is gone */
-static int pdeath_signal;
+static int pdeath_signal; /* SIGRTMIN+1: the controller died */
+static int kill_request_signal; /* SIGRTMIN+2: anyone allowed to signal us asks for a whole-tree kill */
+static char *main_slot;
 
 /* ---- control socket ---------------------------------------------------- */
 
@@ -602,6 +605,19 @@ static void kill_tree(struct tree *t, bool group_too)
 
 /* ---- reaping ------------------------------------------------------------ */
 
+/* Writes main's pid, zero-padded, over the --main placeholder: /proc/PID/cmdline shows it. */
+static void publish_main(pid_t pid)
+{
+	size_t len = main_slot ? strlen(main_slot) : 0;
+	char digits[24];
+
+	if (len == 0)
+		return;
+	int n = snprintf(digits, sizeof digits, "%0*d", (int)len, pid);
+	if (n == (int)len)
+		memcpy(main_slot, digits, len);
+}
+
 /* Reaps every child that is ready; returns false once the reaper has no child at all. */
 static bool reap(struct tree *t)
 {
@@ -626,6 +642,7 @@ static bool reap(struct tree *t)
 			t->totals.maxrss_kib = ru.ru_maxrss;
 		if (pid == t->main) {
 			t->main_reaped = true;
+			publish_main(0);
 			if (WIFEXITED(status))
 				emit(EV_EXITED " %d 0 0", WEXITSTATUS(status));
 			else
@@ -706,6 +723,8 @@ static void read_signals(int sfd, struct tree *t, bool *child_event)
 				*child_event = true;
 			else if (sig == pdeath_signal)
 				controller_gone(t);
+			else if (sig == kill_request_signal)
+				kill_tree(t, true);
 			else if (forwarded(sig))
 				forward_signal(t, sig, false);
 		}
@@ -716,8 +735,8 @@ static void read_signals(int sfd, struct tree *t, bool *child_event)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: corral-reaper [--id ID] [--name NAME] [--parent PID] [--foreground]\n"
-			"                     [--ignore HEXMASK] -- FILE [ARG...]\n"
+	fprintf(stderr, "usage: corral-reaper [--id ID] [--name NAME] [--level LEVEL] [--main 0000000000]\n"
+			"                     [--parent PID] [--foreground] [--ignore HEXMASK] -- FILE [ARG...]\n"
 			"It is started by the corral library with a control socket on fd 3.\n");
 	exit(125);
 }
@@ -749,6 +768,10 @@ static void parse_args(int argc, char **argv, struct config *cfg)
 			cfg->parent = (pid_t)atoi(v);
 		else if (strcmp(a, "--ignore") == 0)
 			cfg->ignore = strtoull(v, NULL, 16);
+		else if (strcmp(a, "--main") == 0)
+			cfg->main_slot = argv[i + 1];
+		else if (strcmp(a, "--level") == 0)
+			; /* carried for discovery only */
 		else
 			usage();
 		i++;
@@ -796,7 +819,8 @@ static void become_subreaper(const struct config *cfg)
 {
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 		fatal(errno, "prctl(PR_SET_CHILD_SUBREAPER)");
-	pdeath_signal = SIGRTMIN + 1;
+	pdeath_signal = SIGRTMIN + SIGRT_CONTROLLER_GONE;
+	kill_request_signal = SIGRTMIN + SIGRT_KILL_TREE;
 	if (prctl(PR_SET_PDEATHSIG, pdeath_signal) < 0)
 		fatal(errno, "prctl(PR_SET_PDEATHSIG)");
 	/* The controller may have died before PDEATHSIG was armed. */
@@ -862,6 +886,7 @@ static void spawn_main(const struct config *cfg, struct tree *t)
 	}
 	t->main = pid;
 	t->totals.peak = 1;
+	publish_main(pid);
 	emit(EV_STARTED " %d", pid);
 }
 
@@ -941,12 +966,51 @@ static int loop(int sfd, struct tree *t)
 	return 0;
 }
 
+/* ---- tool mode: signal or await a process named by pid and start time ------ */
+
+/*
+ * `corral-reaper --signal PID START SIGNO` and `--wait PID START`: Node has no
+ * pidfds, so the library asks this binary to act on a process it did not
+ * start. The pidfd pins the process; the start time read after opening it
+ * proves it is the one meant, not a reuse of its pid.
+ * Exit: 0 done, 1 no such process (gone or pid reused), 2 usage, 3 not permitted, 4 other.
+ */
+static int tool(int argc, char **argv)
+{
+	struct proc_stat st;
+	pid_t pid = argc > 3 ? (pid_t)atoi(argv[2]) : 0;
+	unsigned long long start = argc > 3 ? strtoull(argv[3], NULL, 10) : 0;
+	bool signal_mode = strcmp(argv[1], "--signal") == 0;
+	int sig = signal_mode && argc > 4 ? atoi(argv[4]) : 0;
+
+	if (pid <= 0 || (signal_mode && (sig < 0 || sig >= NSIG))) {
+		fprintf(stderr, "usage: corral-reaper --signal PID START SIGNO | --wait PID START\n");
+		return 2;
+	}
+	int fd = pidfd_open(pid);
+	if (fd < 0 || !read_stat(pid, &st) || st.start != start)
+		return signal_mode ? 1 : 0; /* gone: for --wait, that is what was awaited */
+	if (signal_mode) {
+		if (pidfd_signal(fd, sig) == 0)
+			return 0;
+		fprintf(stderr, "corral-reaper: signal %d to %d: %s\n", sig, pid, strerror(errno));
+		return errno == EPERM ? 3 : errno == ESRCH ? 1 : 4;
+	}
+	struct pollfd p = { fd, POLLIN, 0 };
+	while (poll(&p, 1, -1) < 0 && errno == EINTR)
+		;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct config cfg;
 	struct tree tree = { 0 };
 
+	if (argc > 1 && (strcmp(argv[1], "--signal") == 0 || strcmp(argv[1], "--wait") == 0))
+		return tool(argc, argv);
 	parse_args(argc, argv, &cfg);
+	main_slot = cfg.main_slot;
 	setup_control();
 	int sfd = block_signals();
 	become_subreaper(&cfg);

@@ -83,7 +83,8 @@ export class ReaperClient extends EventEmitter {
 }
 
 function reaperArgv(options: NormalizedOptions): string[] {
-  const argv = ['--id', options.id, '--parent', String(process.pid)];
+  // --main: ten digits the reaper overwrites with main's pid, so /proc/PID/cmdline tells it.
+  const argv = ['--id', options.id, '--level', options.level, '--main', '0000000000', '--parent', String(process.pid)];
   if (options.name !== undefined) argv.push('--name', options.name);
   if (options.foreground) argv.push('--foreground');
   if (options.ignoredSignals.length > 0) {

@@ -19,6 +19,13 @@ export const commands = {
   kill: 'kill', // kill
 } as const;
 
+/** Signals to the reaper itself (protocol.h): SIGRTMIN, 34 under glibc, plus an offset. */
+const SIGRTMIN = 34;
+export const reaperSignals = {
+  controllerGone: SIGRTMIN + 1,
+  killTree: SIGRTMIN + 2,
+} as const;
+
 export interface Totals {
   processes: number;
   peakProcesses: number;

@@ -1,0 +1,115 @@
+// attach(idOrName): a handle on a corral started elsewhere — list it, signal it, kill it, await it.
+// We hold no control socket to it, so we signal its reaper (proven by pid + start time through a
+// pidfd, by the reaper binary's tool mode): it forwards catchable signals to every member and
+// kills the whole tree on SIGRTMIN+2; it exits once the tree is empty.
+import { execFile } from 'node:child_process';
+import {
+  AmbiguousCorralError,
+  InvalidOptionError,
+  NoSuchCorralError,
+  NotPermittedError,
+  ReaperError,
+} from '../errors.js';
+import { locateReaper } from '../reaper/locate.js';
+import { reaperSignals } from '../reaper/protocol.js';
+import { parseSignal } from '../tree/signal.js';
+import { armTimer, validateDuration } from '../tree/timeout.js';
+import { type CorralInfo, listCorrals, membersOf } from './list.js';
+import { isLive } from './reaper-identity.js';
+
+const SIGKILL = 9;
+
+export interface AttachedTree {
+  readonly info: CorralInfo;
+  readonly id: string;
+  readonly name: string | undefined;
+  readonly reaperPid: number;
+  /** Live members now. */
+  pids(): number[];
+  /** `signal` to every member (the reaper forwards it). */
+  signal(signal: NodeJS.Signals | string | number): Promise<void>;
+  /** `signal` to every member, SIGKILL of the whole tree after `grace`; resolves when it is empty. */
+  kill(signal?: NodeJS.Signals | string | number, options?: { grace?: number | string }): Promise<void>;
+  /** Resolves when the tree is empty (its reaper gone). */
+  readonly done: Promise<void>;
+}
+
+/** Finds one live corral by id (or a unique prefix of it) or name. */
+export function findCorral(idOrName: string, corrals: CorralInfo[] = listCorrals()): CorralInfo {
+  const byId = corrals.filter((c) => c.id === idOrName);
+  const matches = byId.length > 0 ? byId : corrals.filter((c) => c.name === idOrName || c.id.startsWith(idOrName));
+  if (matches.length === 1) return matches[0] as CorralInfo;
+  if (matches.length === 0) throw new NoSuchCorralError(idOrName);
+  throw new AmbiguousCorralError(
+    idOrName,
+    matches.map((c) => `${c.id}${c.name ? ` (${c.name})` : ''} reaper ${c.reaperPid}`),
+  );
+}
+
+export async function attachCorral(idOrName: string): Promise<AttachedTree> {
+  const info = findCorral(idOrName);
+  const me = process.getuid?.() ?? -1;
+  if (me !== 0 && info.uid !== me) throw new NotPermittedError(info.id, info.uid);
+  // Started when first needed: a waiting child would keep a mere lister alive until the tree ends.
+  let waiting: Promise<void> | undefined;
+  const done = (): Promise<void> => {
+    waiting ??= tool(['--wait', String(info.reaperPid), String(info.reaperStart)]).then(() => undefined);
+    return waiting;
+  };
+  const signalReaper = async (signo: number): Promise<void> => {
+    const code = await tool(['--signal', String(info.reaperPid), String(info.reaperStart), String(signo)]);
+    if (code === 3) throw new NotPermittedError(info.id, info.uid);
+    if (code !== 0 && code !== 1)
+      throw new ReaperError(`cannot signal the reaper of corral ${info.id} (status ${code})`);
+    // 1: the reaper is gone, so the tree is empty already: nothing left to signal.
+  };
+  return {
+    info,
+    id: info.id,
+    name: info.name,
+    reaperPid: info.reaperPid,
+    pids: () => (isLive(info) ? membersOf(info.reaperPid) : []),
+    signal: (signal) => signalReaper(toReaperSignal(parseSignal(signal))),
+    async kill(signal = 'SIGTERM', options = {}) {
+      const signo = parseSignal(signal);
+      const grace =
+        options.grace === Number.POSITIVE_INFINITY
+          ? Number.POSITIVE_INFINITY
+          : validateDuration('grace', options.grace, 5000);
+      if (signo === SIGKILL || grace === 0) {
+        const ended = done();
+        await signalReaper(reaperSignals.killTree);
+        return ended;
+      }
+      const ended = done();
+      await signalReaper(toReaperSignal(signo));
+      const escalation = armTimer(grace, () => void signalReaper(reaperSignals.killTree).catch(() => {}));
+      await ended;
+      escalation.cancel();
+    },
+    get done() {
+      return done();
+    },
+  };
+}
+
+/** Signals the reaper forwards to every member; SIGKILL means: kill the whole tree. */
+const forwardable = new Set([1, 2, 3, 10, 12, 15, 28]);
+
+function toReaperSignal(signo: number): number {
+  if (signo === SIGKILL) return reaperSignals.killTree;
+  if (forwardable.has(signo)) return signo;
+  throw new InvalidOptionError(
+    'signal',
+    `A corral attached from outside can be sent HUP, INT, QUIT, TERM, USR1, USR2, WINCH or KILL, got signal ${signo}: any other would reach only its reaper.`,
+  );
+}
+
+/** Runs the reaper binary's tool mode; resolves with its exit status. */
+function tool(args: string[]): Promise<number> {
+  return new Promise((resolve) => {
+    execFile(locateReaper(), args, (error) => {
+      resolve(error === null ? 0 : typeof error.code === 'number' ? error.code : 4);
+    });
+  });
+}
