@@ -1,7 +1,14 @@
 // list(): every live corral visible to this user, read from /proc now.
 import { readFileSync } from 'node:fs';
-import { descendantsOf, listPids, pageBytes, readStat, readUid, ticksPerSecond } from '../kernel/proc.js';
-import { findOwner } from './owner.js';
+import {
+  descendantsOf,
+  listPids,
+  type ProcStat,
+  pageBytes,
+  readStat,
+  readUid,
+  ticksPerSecond,
+} from '../kernel/proc.js';
 import { type CorralRef, readReaper, reaperComm } from './reaper-identity.js';
 
 export interface CorralInfo extends CorralRef {
@@ -18,20 +25,33 @@ export interface CorralInfo extends CorralRef {
   parentId: string | undefined;
 }
 
-/** Every corral with a live reaper; another user's only when we are root. */
+/**
+ * Every corral with a live reaper; another user's only when we are root. One scan of
+ * every /proc/PID/stat gives each process's parent, CPU and memory, so members are found from
+ * that snapshot rather than by a second walk per corral.
+ */
 export function listCorrals(): CorralInfo[] {
   const me = process.getuid?.() ?? -1;
   const bootMs = Date.now() - uptimeMs();
-  const out: CorralInfo[] = [];
+  const stats = new Map<number, ProcStat>();
+  const children = new Map<number, number[]>();
   for (const pid of listPids()) {
     const stat = readStat(pid);
-    if (stat?.comm !== reaperComm) continue;
-    const uid = readUid(pid);
+    if (!stat) continue;
+    stats.set(pid, stat);
+    const siblings = children.get(stat.ppid);
+    if (siblings) siblings.push(pid);
+    else children.set(stat.ppid, [pid]);
+  }
+  const out: CorralInfo[] = [];
+  for (const stat of stats.values()) {
+    if (stat.comm !== reaperComm) continue;
+    const uid = readUid(stat.pid);
     if (uid === undefined || (me !== 0 && uid !== me)) continue;
     const ref = readReaper(stat);
-    if (ref) out.push(describe(ref, uid, bootMs));
+    if (ref) out.push(describe(ref, uid, bootMs, stats, children));
   }
-  return out.sort((a, b) => a.startedAt.getTime() - b.startedAt.getTime());
+  return out.sort((a, b) => a.reaperStart - b.reaperStart || a.reaperPid - b.reaperPid);
 }
 
 /** Live members of the corral whose reaper is `reaperPid` (main and descendants). */
@@ -39,26 +59,44 @@ export function membersOf(reaperPid: number): number[] {
   return descendantsOf(reaperPid);
 }
 
-function describe(ref: CorralRef, uid: number, bootMs: number): CorralInfo {
+function describe(
+  ref: CorralRef,
+  uid: number,
+  bootMs: number,
+  stats: Map<number, ProcStat>,
+  children: Map<number, number[]>,
+): CorralInfo {
   let ticks = 0;
   let pages = 0;
-  const members = membersOf(ref.reaperPid);
-  for (const pid of members) {
-    const stat = readStat(pid);
+  let processes = 0;
+  const queue = [...(children.get(ref.reaperPid) ?? [])];
+  for (let i = 0; i < queue.length; i++) {
+    const pid = queue[i] as number;
+    const stat = stats.get(pid);
     if (!stat) continue;
+    processes++;
     ticks += stat.utimeTicks + stat.stimeTicks;
     pages += stat.rssPages;
+    for (const kid of children.get(pid) ?? []) queue.push(kid);
   }
   return {
     ...ref,
     uid,
     startedAt: new Date(bootMs + (ref.reaperStart * 1000) / ticksPerSecond),
-    processes: members.length,
+    processes,
     cpuMs: (ticks * 1000) / ticksPerSecond,
     rssKiB: (pages * pageBytes()) / 1024,
-    // A reaper's own owner is its corral; the enclosing one is the next reaper up.
-    parentId: findOwner(ref.reaperPid)?.parents[0]?.id,
+    parentId: enclosing(ref.reaperPid, stats),
   };
+}
+
+/** The next reaper up from a reaper: the corral it was started inside. */
+function enclosing(reaperPid: number, stats: Map<number, ProcStat>): string | undefined {
+  for (let p = stats.get(reaperPid)?.ppid ?? 0; p > 1; p = stats.get(p)?.ppid ?? 0) {
+    const stat = stats.get(p);
+    if (stat?.comm === reaperComm) return readReaper(stat)?.id;
+  }
+  return undefined;
 }
 
 function uptimeMs(): number {
