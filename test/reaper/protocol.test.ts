@@ -9,6 +9,7 @@ import {
   encodeSignal,
   events,
   PROTOCOL_VERSION,
+  reaperSignals,
 } from '../../dist/reaper/protocol.js';
 import { repoRoot } from '../helpers/index.js';
 
@@ -57,4 +58,12 @@ test('commands encode as the reaper parses them', () => {
   assert.equal(encodeSignal(15, true), 'signal 15 1\n');
   assert.equal(encodeSignal(10, false), 'signal 10 0\n');
   assert.equal(encodeKill(), 'kill\n');
+});
+
+test('signals to the reaper itself agree: protocol.h offsets from SIGRTMIN (34) and protocol.ts', () => {
+  const offset = (name: string) => Number(new RegExp(`#define ${name} (\\d+)`).exec(header)?.[1]);
+  assert.equal(34 + offset('SIGRT_CONTROLLER_GONE'), reaperSignals.controllerGone);
+  assert.equal(34 + offset('SIGRT_KILL_TREE'), reaperSignals.killTree);
+  assert.match(doc, /SIGRTMIN\+1 \(`SIGRT_CONTROLLER_GONE`\)/);
+  assert.match(doc, /SIGRTMIN\+2 \(`SIGRT_KILL_TREE`\)/);
 });
