@@ -18,6 +18,8 @@ export {
   TreeFailedError,
   UnsupportedPlatformError,
 } from './errors.js';
+export type { Capabilities, LevelCapability } from './kernel/capabilities.js';
+export { capabilities } from './kernel/capabilities.js';
 export type { AttachedTree } from './lookup/attach.js';
 export { attachCorral as attach } from './lookup/attach.js';
 export type { CorralInfo } from './lookup/list.js';

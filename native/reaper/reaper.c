@@ -27,6 +27,7 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sched.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -36,6 +37,9 @@
 
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
+#endif
+#ifndef SYS_landlock_create_ruleset
+#define SYS_landlock_create_ruleset 444
 #endif
 #ifndef SYS_pidfd_send_signal
 #define SYS_pidfd_send_signal 424
@@ -1002,6 +1006,41 @@ static int tool(int argc, char **argv)
 	return 0;
 }
 
+/*
+ * `corral-reaper --probe`: what `corral doctor` cannot learn from files. Tries
+ * each thing for real and prints one line each: `pidfd 0|ERRNO`,
+ * `userns 0|ERRNO` (a child unshares a user + pid namespace and forks inside),
+ * `landlock ABI|-ERRNO`.
+ */
+static int probe(void)
+{
+	int fd = pidfd_open(getpid());
+
+	printf("pidfd %d\n", fd >= 0 ? 0 : errno);
+	if (fd >= 0)
+		close(fd);
+	pid_t child = fork();
+	if (child == 0) {
+		if (unshare(CLONE_NEWUSER | CLONE_NEWPID) < 0)
+			_exit(errno);
+		pid_t inner = fork(); /* the first child in the new pid namespace is its init */
+		if (inner < 0)
+			_exit(errno);
+		if (inner == 0)
+			_exit(0);
+		int status;
+		waitpid(inner, &status, 0);
+		_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 255);
+	}
+	int status = 0;
+	if (child > 0)
+		waitpid(child, &status, 0);
+	printf("userns %d\n", child < 0 ? errno : WIFEXITED(status) ? WEXITSTATUS(status) : 255);
+	long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, 1U /* LANDLOCK_CREATE_RULESET_VERSION */);
+	printf("landlock %ld\n", abi >= 0 ? abi : -(long)errno);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct config cfg;
@@ -1009,6 +1048,8 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && (strcmp(argv[1], "--signal") == 0 || strcmp(argv[1], "--wait") == 0))
 		return tool(argc, argv);
+	if (argc > 1 && strcmp(argv[1], "--probe") == 0)
+		return probe();
 	parse_args(argc, argv, &cfg);
 	main_slot = cfg.main_slot;
 	setup_control();

@@ -12,3 +12,12 @@ export const exitCodes = {
 export function signalStatus(signo: number): number {
   return 128 + signo;
 }
+
+/** Control commands (ps, tree, which, kill, wait): the "Control commands" table. */
+export const controlCodes = {
+  done: 0,
+  noSuchCorral: 1, // which: the pid is in no corral
+  usage: 2, // bad option or value, or a name matching several corrals
+  notPermitted: 3,
+  system: 4,
+} as const;

@@ -1,7 +1,14 @@
 #!/usr/bin/env node
 // corral CLI entry: dispatch, one-line errors, and the only process.exit.
-import { CorralError, SpawnError } from '../errors.js';
-import { exitCodes } from './exit-codes.js';
+import {
+  AmbiguousCorralError,
+  CorralError,
+  InvalidOptionError,
+  NoSuchCorralError,
+  NotPermittedError,
+  SpawnError,
+} from '../errors.js';
+import { controlCodes, exitCodes } from './exit-codes.js';
 import type { Outcome } from './outcome.js';
 import { UsageError } from './usage-error.js';
 
@@ -10,6 +17,13 @@ const usage = `usage: corral COMMAND [ARG...]
   run [OPTIONS] -- COMMAND [ARG...]          run a command as one process tree
   timeout [OPTION] DURATION COMMAND [ARG...] GNU timeout, but the whole tree dies
 
+  ps                                         list the live corrals
+  tree [ID|NAME]                             show each corral's processes as a tree
+  which PID                                  the corral a process belongs to
+  kill [-s SIGNAL] [--grace D] ID|NAME       stop a whole tree and wait until it is empty
+  wait ID|NAME                               wait until a tree is empty
+  doctor [--json]                            what this machine allows: levels, why not, fixes
+
 Run 'corral COMMAND --help' for a command's options.
 Exit statuses: docs/exit-codes.md. Debug output: --debug or NODE_DEBUG=corral.`;
 
@@ -17,7 +31,16 @@ Exit statuses: docs/exit-codes.md. Debug output: --debug or NODE_DEBUG=corral.`;
 const commands: Record<string, () => Promise<(argv: readonly string[]) => Promise<Outcome>>> = {
   run: async () => (await import('./commands/run.js')).runCommand,
   timeout: async () => (await import('./commands/timeout.js')).timeoutCommand,
+  ps: async () => (await import('./commands/ps.js')).psCommand,
+  tree: async () => (await import('./commands/tree.js')).treeCommand,
+  which: async () => (await import('./commands/which.js')).whichCommand,
+  kill: async () => (await import('./commands/kill.js')).killCommand,
+  wait: async () => (await import('./commands/wait.js')).waitCommand,
+  doctor: async () => (await import('./commands/doctor.js')).doctorCommand,
 };
+
+/** Commands that run nothing: their statuses are the "Control commands" table, not GNU timeout's. */
+const control = new Set(['ps', 'tree', 'which', 'kill', 'wait', 'doctor']);
 
 async function main(argv: string[]): Promise<Outcome> {
   const [name, ...rest] = argv;
@@ -37,6 +60,7 @@ async function version(): Promise<string> {
 }
 
 const debug = process.argv.includes('--debug') || /\bcorral\b/.test(process.env.NODE_DEBUG ?? '');
+const argv = process.argv.slice(2).filter((a, i) => !(a === '--debug' && i === 0));
 
 function fail(error: unknown): Outcome {
   const lines = [`corral: ${describe(error)}`];
@@ -54,9 +78,18 @@ function describe(error: unknown): string {
 }
 
 function statusFor(error: unknown): number {
+  if (control.has(argv[0] ?? '')) return controlStatusFor(error);
   if (error instanceof SpawnError)
     return error.code === 'CORRAL_ERR_COMMAND_NOT_FOUND' ? exitCodes.notFound : exitCodes.cannotExecute;
   return exitCodes.failed;
+}
+
+function controlStatusFor(error: unknown): number {
+  if (error instanceof NoSuchCorralError) return controlCodes.noSuchCorral;
+  if (error instanceof UsageError || error instanceof InvalidOptionError || error instanceof AmbiguousCorralError)
+    return controlCodes.usage;
+  if (error instanceof NotPermittedError) return controlCodes.notPermitted;
+  return controlCodes.system;
 }
 
 function finish(outcome: Outcome): void {
@@ -70,11 +103,10 @@ function finish(outcome: Outcome): void {
     }
     process.exit(outcome.status);
   };
+  if (outcome.error) process.stderr.write(`corral: ${outcome.error}\n`);
   if (out) stream.write(out, exit);
   else exit();
 }
 
 process.stdout.on('error', () => {}); // EPIPE from a closed reader: the status still matters
-main(process.argv.slice(2).filter((a, i) => !(a === '--debug' && i === 0)))
-  .catch(fail)
-  .then(finish);
+main(argv).catch(fail).then(finish);

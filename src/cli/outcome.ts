@@ -9,6 +9,8 @@ export interface Outcome {
   json?: unknown;
   /** Written to stdout as is. */
   text?: string;
+  /** A failure that is an answer rather than an exception (`which`: in no corral): `corral: <error>` on stderr. */
+  error?: string;
 }
 
 export type { TreeResult };

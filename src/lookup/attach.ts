@@ -34,8 +34,17 @@ export interface AttachedTree {
   readonly done: Promise<void>;
 }
 
-/** Finds one live corral by id (or a unique prefix of it) or name. */
-export function findCorral(idOrName: string, corrals: CorralInfo[] = listCorrals()): CorralInfo {
+/**
+ * Finds one live corral by id (or a unique prefix of it) or name, among every user's, so that
+ * another user's corral is reported as not ours to signal rather than as missing.
+ */
+export function findCorral(idOrName: string, corrals: CorralInfo[] = listCorrals({ allUsers: true })): CorralInfo {
+  if (typeof idOrName !== 'string' || idOrName.length === 0) {
+    throw new InvalidOptionError(
+      'idOrName',
+      `Expected a corral id or name, got \`${String(idOrName)}\`. Use e.g. 'web' or an id from \`corral ps\`.`,
+    );
+  }
   const byId = corrals.filter((c) => c.id === idOrName);
   const matches = byId.length > 0 ? byId : corrals.filter((c) => c.name === idOrName || c.id.startsWith(idOrName));
   if (matches.length === 1) return matches[0] as CorralInfo;
@@ -54,6 +63,7 @@ export async function attachCorral(idOrName: string): Promise<AttachedTree> {
   let waiting: Promise<void> | undefined;
   const done = (): Promise<void> => {
     waiting ??= tool(['--wait', String(info.reaperPid), String(info.reaperStart)]).then(() => undefined);
+    waiting.catch(() => {}); // a caller that gave up (its signal failed) must not see it unhandled
     return waiting;
   };
   const signalReaper = async (signo: number): Promise<void> => {
@@ -71,18 +81,17 @@ export async function attachCorral(idOrName: string): Promise<AttachedTree> {
     pids: () => (isLive(info) ? membersOf(info.reaperPid) : []),
     signal: (signal) => signalReaper(toReaperSignal(parseSignal(signal))),
     async kill(signal = 'SIGTERM', options = {}) {
-      const signo = parseSignal(signal);
+      const signo = toReaperSignal(parseSignal(signal)); // validated before anything is started
       const grace =
         options.grace === Number.POSITIVE_INFINITY
           ? Number.POSITIVE_INFINITY
           : validateDuration('grace', options.grace, 5000);
-      if (signo === SIGKILL || grace === 0) {
-        const ended = done();
+      const ended = done(); // awaited from before the signal, so the end cannot be missed
+      if (signo === reaperSignals.killTree || grace === 0) {
         await signalReaper(reaperSignals.killTree);
         return ended;
       }
-      const ended = done();
-      await signalReaper(toReaperSignal(signo));
+      await signalReaper(signo);
       const escalation = armTimer(grace, () => void signalReaper(reaperSignals.killTree).catch(() => {}));
       await ended;
       escalation.cancel();
@@ -96,7 +105,8 @@ export async function attachCorral(idOrName: string): Promise<AttachedTree> {
 /** Signals the reaper forwards to every member; SIGKILL means: kill the whole tree. */
 const forwardable = new Set([1, 2, 3, 10, 12, 15, 28]);
 
-function toReaperSignal(signo: number): number {
+/** What an attached corral can be sent, checked before any corral is looked up. */
+export function toReaperSignal(signo: number): number {
   if (signo === SIGKILL) return reaperSignals.killTree;
   if (forwardable.has(signo)) return signo;
   throw new InvalidOptionError(

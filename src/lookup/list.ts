@@ -30,8 +30,8 @@ export interface CorralInfo extends CorralRef {
  * every /proc/PID/stat gives each process's parent, CPU and memory, so members are found from
  * that snapshot rather than by a second walk per corral.
  */
-export function listCorrals(): CorralInfo[] {
-  const me = process.getuid?.() ?? -1;
+export function listCorrals(options: { allUsers?: boolean } = {}): CorralInfo[] {
+  const me = options.allUsers ? 0 : (process.getuid?.() ?? -1);
   const bootMs = Date.now() - uptimeMs();
   const stats = new Map<number, ProcStat>();
   const children = new Map<number, number[]>();

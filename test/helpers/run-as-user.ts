@@ -14,11 +14,13 @@ import {
   readFileSync,
   rmSync,
   statSync,
+  writeFileSync,
 } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import { killVerified } from './cleanup.js';
 import { repoRoot } from './fixtures.js';
-import { processesOfUser } from './proc.js';
+import { processesOfUser, readStat } from './proc.js';
 import { waitFor } from './wait.js';
 
 export const testUserName = 'corral-test';
@@ -75,9 +77,47 @@ let queue: Promise<unknown> = Promise.resolve();
  * Calls are serialised, since "no process of the user" is a per-machine fact.
  */
 export function runAsUser(scriptPath: string, args: string[] = [], { bound = 120_000 } = {}): Promise<UserRun> {
-  const run = queue.then(() => runSerialised(scriptPath, args, bound));
+  const run = queue.then(() => withUserLock(() => runSerialised(scriptPath, args, bound)));
   queue = run.catch(() => undefined);
   return run;
+}
+
+// node --test runs each file in its own process: the lock is a directory, which mkdir creates
+// atomically, naming its owner by pid and start time so that a crashed owner's lock is broken.
+const lockDir = join(tmpdir(), 'corral-test-user.lock');
+
+async function withUserLock<T>(fn: () => Promise<T>): Promise<T> {
+  const me = `${process.pid} ${readStat(process.pid)?.start}`;
+  await waitFor(
+    () => {
+      try {
+        mkdirSync(lockDir);
+        writeFileSync(join(lockDir, 'owner'), me);
+        return true;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        if (lockIsStale()) rmSync(lockDir, { recursive: true, force: true });
+        return false;
+      }
+    },
+    { bound: 300_000, what: `the ${testUserName} lock (${lockDir})` },
+  );
+  try {
+    return await fn();
+  } finally {
+    rmSync(lockDir, { recursive: true, force: true });
+  }
+}
+
+function lockIsStale(): boolean {
+  let owner: string;
+  try {
+    owner = readFileSync(join(lockDir, 'owner'), 'utf8');
+  } catch {
+    return false; // being created right now
+  }
+  const [pid, start] = owner.split(' ').map(Number);
+  return readStat(pid as number)?.start !== start;
 }
 
 async function runSerialised(scriptPath: string, args: string[], bound: number): Promise<UserRun> {
