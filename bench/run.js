@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { runAllCleanups } from './lib.js';
 
-const all = ['spawn', 'kill', 'storm', 'memory', 'cli'];
+const all = ['spawn', 'kill', 'storm', 'memory', 'cli', 'lookup'];
 const chosen = process.argv.slice(2).length > 0 ? process.argv.slice(2) : all;
 for (const name of chosen) if (!all.includes(name)) throw new Error(`unknown measurement ${name}: one of ${all}`);
 
@@ -35,7 +35,7 @@ function printTable(rows) {
     r.measurement,
     r.corral,
     r.alternative,
-    Number.isNaN(r.ratio) ? '—' : `${r.ratio.toFixed(2)}x`,
+    Number.isNaN(r.ratio) ? '—' : `${r.ratio < 0.01 ? r.ratio.toPrecision(2) : r.ratio.toFixed(2)}x`,
     targetText(r.target),
     pass(r),
   ]);

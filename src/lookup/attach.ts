@@ -79,7 +79,7 @@ export async function attachCorral(idOrName: string): Promise<AttachedTree> {
     name: info.name,
     reaperPid: info.reaperPid,
     pids: () => (isLive(info) ? membersOf(info.reaperPid) : []),
-    signal: (signal) => signalReaper(toReaperSignal(parseSignal(signal))),
+    signal: async (signal) => signalReaper(toReaperSignal(parseSignal(signal))),
     async kill(signal = 'SIGTERM', options = {}) {
       const signo = toReaperSignal(parseSignal(signal)); // validated before anything is started
       const grace =

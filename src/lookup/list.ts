@@ -49,7 +49,10 @@ export function listCorrals(options: { allUsers?: boolean } = {}): CorralInfo[] 
     const uid = readUid(stat.pid);
     if (uid === undefined || (me !== 0 && uid !== me)) continue;
     const ref = readReaper(stat);
-    if (ref) out.push(describe(ref, uid, bootMs, stats, children));
+    if (!ref) continue;
+    const info = describe(ref, uid, bootMs, stats, children);
+    // Main gone and no member left: the tree is over; its reaper is only saying goodbye.
+    if (info.pid !== null || info.processes > 0) out.push(info);
   }
   return out.sort((a, b) => a.reaperStart - b.reaperStart || a.reaperPid - b.reaperPid);
 }
