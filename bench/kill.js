@@ -222,7 +222,7 @@ export async function measure() {
     });
   }
   notes.add(
-    'kill: corral is timed until kill() resolves (every member reaped, reaper exited); cgroup.kill until ' +
+    'kill: corral is timed until kill() resolves (every member reaped; the reaper exits right after); cgroup.kill until ' +
       'cgroup.events says populated 0 (the orphans are reaped later by pid 1, off the clock); tree-kill until its ' +
       'callback, then until every member is gone or a zombie',
   );

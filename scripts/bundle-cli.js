@@ -12,6 +12,8 @@ buildSync({
   format: 'cjs',
   target: 'node20',
   logLevel: 'warning',
+  minifyWhitespace: true, // less to parse at every start; names kept for --debug stacks
+  minifySyntax: true,
   // The sources locate the reaper and package.json from import.meta.url.
   define: { 'import.meta.url': '__corralModuleUrl' },
   banner: { js: "const __corralModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
