@@ -175,10 +175,11 @@ function validateLevel(value: unknown): ResolvedLevel {
 
 function validateName(value: unknown): string | undefined {
   if (value === undefined) return undefined;
-  if (typeof value === 'string' && /^[\w.@/:+-]{1,64}$/.test(value)) return value;
+  // Not starting with '-': the name sits in the reaper's argv, where `--` ends the options.
+  if (typeof value === 'string' && /^[\w@][\w.@/:+-]{0,63}$/.test(value)) return value;
   throw new InvalidOptionError(
     'name',
-    `Expected \`name\` to be 1-64 characters of letters, digits and . _ - @ / : +, got \`${String(value)}\`. Use e.g. 'web'.`,
+    `Expected \`name\` to be 1-64 characters of letters, digits and . _ - @ / : + (starting with a letter, digit, _ or @), got \`${String(value)}\`. Use e.g. 'web'.`,
   );
 }
 

@@ -53,7 +53,7 @@ const cases: [string, () => Promise<unknown>, string, RegExp][] = [
     'missing cwd',
     () => spawn('true', [], { cwd: '/nonexistent/dir' }),
     'cwd',
-    /existing directory, got `\/nonexistent\/dir`/,
+    /existing directory we may enter, got `\/nonexistent\/dir`/,
   ],
   ['bad maxBuffer', () => run('true', [], { maxBuffer: -5 }), 'maxBuffer', /got `-5`/],
 ];

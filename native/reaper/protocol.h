@@ -24,11 +24,11 @@
 #define CMD_KILL "kill"     /* kill  (SIGKILL the whole tree) */
 
 /*
- * Signals to the reaper itself, as offsets from SIGRTMIN (34 with glibc). Any
- * process allowed to signal the reaper may send them; SIGHUP, SIGINT, SIGQUIT,
- * SIGTERM, SIGUSR1, SIGUSR2 and SIGWINCH are forwarded to every member.
+ * Signals to the reaper itself, as kernel numbers (free real-time signals under
+ * glibc, whose SIGRTMIN is 34, and musl, whose SIGRTMIN is 35). SIGHUP, SIGINT,
+ * SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2 and SIGWINCH are forwarded to every member.
  */
-#define SIGRT_CONTROLLER_GONE 1 /* the parent-death signal: kill the tree, exit */
-#define SIGRT_KILL_TREE 2       /* SIGKILL the whole tree (from `corral kill`) */
+#define SIG_CONTROLLER_GONE 35 /* the parent-death signal: kill the tree, exit (only from the controller) */
+#define SIG_KILL_TREE 36       /* SIGKILL the whole tree: anyone allowed to signal us (`corral kill`) */
 
 #endif

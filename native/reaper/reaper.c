@@ -82,9 +82,11 @@ struct tree {
 };
 
 static int control = CORRAL_CONTROL_FD; /* -1 once the controller is gone */
-static int pdeath_signal; /* SIGRTMIN+1: the controller died */
-static int kill_request_signal; /* SIGRTMIN+2: anyone allowed to signal us asks for a whole-tree kill */
+static int pdeath_signal; /* SIG_CONTROLLER_GONE: the controller died */
+static int kill_request_signal; /* SIG_KILL_TREE: anyone allowed to signal us asks for a whole-tree kill */
 static char *main_slot;
+static pid_t controller_pid;
+static struct rlimit caller_nofile; /* restored in main before exec */
 
 /* ---- control socket ---------------------------------------------------- */
 
@@ -172,6 +174,14 @@ static bool read_stat(pid_t pid, struct proc_stat *st)
 	return true;
 }
 
+static void free_pidlist(struct pidlist *l)
+{
+	if (l) {
+		free(l->v);
+		free(l);
+	}
+}
+
 static void push_pid(struct pidlist *l, pid_t pid)
 {
 	if (l->n == l->cap) {
@@ -248,10 +258,12 @@ static int pidfd_signal(int fd, int sig)
 	return (int)syscall(SYS_pidfd_send_signal, fd, sig, NULL, 0);
 }
 
+
 struct member {
 	pid_t pid;
 	int fd;
 	long threads;
+	struct pidlist *kids; /* catchable signals: children listed before the member was signalled */
 };
 
 /*
@@ -325,7 +337,8 @@ static bool dying(const struct proc_stat *st)
 struct reached {
 	unsigned long long *v;
 	size_t n, cap, sorted;
-	unsigned long long born_by; /* clock ticks: members started later are new, not ours to signal */
+	unsigned long long asked_at; /* clock ticks when the signal was asked for */
+	bool orphans_only; /* passes after the first: only orphans that came back to us */
 };
 
 static unsigned long long identity(pid_t pid, const struct proc_stat *st)
@@ -391,10 +404,18 @@ static bool signal_member(int fd, pid_t pid, const struct proc_stat *st, int sig
 		}
 		if (dying(st))
 			return false;
-		pidfd_signal(fd, SIGKILL);
+		if (pidfd_signal(fd, SIGKILL) < 0 && errno == EPERM) {
+			/* A member that changed uid (setuid/sudo) is beyond us: say so, once. */
+			static bool warned;
+			if (!warned) {
+				warned = true;
+				warn_errno("SIGKILL of a member not permitted");
+			}
+		}
 		return true;
 	}
-	if (st->state == 'Z' || st->start > r->born_by || already_reached(r, identity(pid, st)))
+	/* An orphan found later that started in or after the tick of the request may be new (a trap's job). */
+	if (st->state == 'Z' || (r->orphans_only && st->start >= r->asked_at) || already_reached(r, identity(pid, st)))
 		return false;
 	mark_reached(r, identity(pid, st));
 	pidfd_signal(fd, sig);
@@ -425,7 +446,7 @@ static unsigned long signal_pass(struct tree *t, int sig, bool cont, struct reac
 	} else {
 		list_children(self, 1, &kids);
 	}
-	for (struct member parent = { self, -1, 1 };;) {
+	for (struct member parent = { self, -1, 1, NULL };;) {
 		for (size_t i = 0; i < kids.n; i++) {
 			struct proc_stat st;
 			int fd = open_verified(kids.v[i], parent.pid, parent.fd, &st, sig == SIGKILL);
@@ -438,18 +459,34 @@ static unsigned long signal_pass(struct tree *t, int sig, bool cont, struct reac
 				if (parent.pid == self)
 					push_pid(&t->known, kids.v[i]);
 			}
-			fresh += signal_member(fd, kids.v[i], &st, sig, cont, r);
+			/*
+			 * Catchable signals: list the children before signalling, so that what
+			 * the member starts in its handler (a clean-up job) is not signalled too.
+			 * SIGKILL: list after, so that none can be added unseen.
+			 */
+			struct pidlist *own = NULL;
+			if (sig != SIGKILL && (own = calloc(1, sizeof *own)))
+				list_children(kids.v[i], st.threads, own);
+			bool reached = signal_member(fd, kids.v[i], &st, sig, cont, r);
+			fresh += reached;
+			if (!reached && r && r->orphans_only) {
+				/* Reached before, or new: nothing of its subtree is ours to signal now. */
+				free_pidlist(own);
+				close(fd);
+				continue;
+			}
 			if (len == cap) {
 				size_t ncap = cap ? cap * 2 : 64;
 				struct member *q = realloc(queue, ncap * sizeof *q);
 				if (!q) {
+					free_pidlist(own);
 					close(fd);
 					continue; /* out of memory: a later pass finds the rest */
 				}
 				queue = q;
 				cap = ncap;
 			}
-			queue[len++] = (struct member){ kids.v[i], fd, st.threads };
+			queue[len++] = (struct member){ kids.v[i], fd, st.threads, own };
 		}
 		if (parent.fd >= 0)
 			close(parent.fd);
@@ -457,7 +494,13 @@ static unsigned long signal_pass(struct tree *t, int sig, bool cont, struct reac
 			break;
 		parent = queue[head++];
 		kids.n = 0;
-		list_children(parent.pid, parent.threads, &kids);
+		if (parent.kids) {
+			for (size_t k = 0; k < parent.kids->n; k++)
+				push_pid(&kids, parent.kids->v[k]);
+			free_pidlist(parent.kids);
+		} else {
+			list_children(parent.pid, parent.threads, &kids);
+		}
 	}
 	free(queue);
 	free(kids.v);
@@ -486,15 +529,25 @@ static unsigned long long boot_ticks(void)
 /*
  * A catchable signal reaches every member once, even one whose parent died
  * mid-pass and left it reparented to us where the pass had already looked:
- * passes repeat until one reaches nobody new. Processes started after the
- * signal was asked for (a trap's clean-up job) are left alone.
+ * after the full pass, our own children are checked again until none is new.
+ * Processes started after the signal was asked for (a trap's clean-up job)
+ * are left alone: a member's children are listed before it is signalled, and
+ * a late orphan from the request's clock tick or after is taken for new.
  */
 static void forward_signal(struct tree *t, int sig, bool cont)
 {
-	struct reached r = { .born_by = boot_ticks() };
+	struct reached r = { .asked_at = boot_ticks() };
 
-	for (int i = 0; i < 8 && signal_pass(t, sig, cont, &r, NULL) > 0; i++)
-		;
+	signal_pass(t, sig, cont, &r, NULL);
+	r.orphans_only = true;
+	for (int i = 0; i < 8; i++) {
+		struct pidlist ours = { 0 };
+		list_children(getpid(), 1, &ours);
+		unsigned long n = ours.n ? signal_pass(t, sig, cont, &r, &ours) : 0;
+		free(ours.v);
+		if (n == 0)
+			break;
+	}
 	free(r.v);
 }
 
@@ -725,8 +778,8 @@ static void read_signals(int sfd, struct tree *t, bool *child_event)
 
 			if (sig == SIGCHLD)
 				*child_event = true;
-			else if (sig == pdeath_signal)
-				controller_gone(t);
+			else if (sig == pdeath_signal && ((pid_t)si[i].ssi_pid == controller_pid || getppid() != controller_pid))
+				controller_gone(t); /* sent by anyone else (the tree, say), it means nothing */
 			else if (sig == kill_request_signal)
 				kill_tree(t, true);
 			else if (forwarded(sig))
@@ -802,34 +855,68 @@ static bool synchronous(int sig)
 	       sig == SIGSYS || sig == SIGABRT;
 }
 
-/* Every asynchronous signal is blocked and read from a signalfd; main gets a clean mask. */
+/*
+ * Every asynchronous signal is blocked and read from a signalfd; main gets a clean mask.
+ * The raw syscall blocks the signals libc reserves too (32-34), which sigaddset refuses and
+ * whose default action would otherwise kill the reaper. SIGCHLD must not be inherited
+ * ignored: the kernel would then reap for us and we would never see the tree empty.
+ */
 static int block_signals(void)
 {
 	sigset_t all;
+	unsigned long long raw = 0;
 
+	signal(SIGCHLD, SIG_DFL);
 	sigemptyset(&all);
-	for (int sig = 1; sig < NSIG; sig++)
-		if (!synchronous(sig))
-			sigaddset(&all, sig);
-	if (sigprocmask(SIG_SETMASK, &all, NULL) < 0)
-		fatal(errno, "sigprocmask");
+	for (int sig = 1; sig <= 64; sig++) {
+		if (synchronous(sig))
+			continue;
+		raw |= 1ULL << (sig - 1);
+		if (sig < NSIG)
+			sigaddset(&all, sig); /* fails, harmlessly, for the reserved ones */
+	}
+	if (syscall(SYS_rt_sigprocmask, SIG_SETMASK, &raw, NULL, sizeof raw) < 0)
+		fatal(errno, "rt_sigprocmask");
 	int sfd = signalfd(-1, &all, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (sfd < 0)
 		fatal(errno, "signalfd");
 	return sfd;
 }
 
+/* A pass holds a pidfd per queued member: a wide tree needs more than the usual 1024. */
+static void raise_fd_limit(void)
+{
+	if (getrlimit(RLIMIT_NOFILE, &caller_nofile) < 0)
+		return;
+	struct rlimit raised = { caller_nofile.rlim_max, caller_nofile.rlim_max };
+	setrlimit(RLIMIT_NOFILE, &raised); /* best effort: failing leaves passes to retry the rest */
+}
+
 static void become_subreaper(const struct config *cfg)
 {
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 		fatal(errno, "prctl(PR_SET_CHILD_SUBREAPER)");
-	pdeath_signal = SIGRTMIN + SIGRT_CONTROLLER_GONE;
-	kill_request_signal = SIGRTMIN + SIGRT_KILL_TREE;
+	/* Kernel numbers, not SIGRTMIN+n: glibc's SIGRTMIN is 34, musl's 35; both leave 35 and 36 free. */
+	pdeath_signal = SIG_CONTROLLER_GONE;
+	kill_request_signal = SIG_KILL_TREE;
+	if (SIGRTMIN > SIG_CONTROLLER_GONE)
+		fatal(EINVAL, "this C library reserves the real-time signals corral uses");
 	if (prctl(PR_SET_PDEATHSIG, pdeath_signal) < 0)
 		fatal(errno, "prctl(PR_SET_PDEATHSIG)");
 	/* The controller may have died before PDEATHSIG was armed. */
 	if (cfg->parent > 0 && getppid() != cfg->parent)
 		fatal(ESRCH, "controller exited before the tree started");
+	controller_pid = cfg->parent;
+	/* Without the children lists (CONFIG_PROC_CHILDREN) no pass could find the tree. */
+	char path[64];
+	snprintf(path, sizeof path, "/proc/self/task/%d/children", getpid());
+	if (access(path, R_OK) < 0)
+		fatal(errno, "/proc/PID/task/TID/children (needs a kernel with CONFIG_PROC_CHILDREN)");
+	/* Without pidfds no member can be proven ours: refuse rather than kill half a tree. */
+	int fd = pidfd_open(getpid());
+	if (fd < 0)
+		fatal(errno, "pidfd_open (needs Linux >= 5.3, not blocked by a seccomp filter)");
+	close(fd);
 }
 
 /*
@@ -863,6 +950,8 @@ static void exec_main(const struct config *cfg)
 		if (sig != SIGKILL && sig != SIGSTOP)
 			syscall(SYS_rt_sigaction, sig, &sa, NULL, sizeof sa.mask);
 	}
+	if (caller_nofile.rlim_cur)
+		setrlimit(RLIMIT_NOFILE, &caller_nofile);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	execvp(cfg->argv[0], cfg->argv);
@@ -987,11 +1076,15 @@ static int tool(int argc, char **argv)
 	bool signal_mode = strcmp(argv[1], "--signal") == 0;
 	int sig = signal_mode && argc > 4 ? atoi(argv[4]) : 0;
 
-	if (pid <= 0 || (signal_mode && (sig < 0 || sig >= NSIG))) {
+	if (pid <= 0 || (signal_mode && (argc < 5 || sig <= 0 || sig > 64))) {
 		fprintf(stderr, "usage: corral-reaper --signal PID START SIGNO | --wait PID START\n");
 		return 2;
 	}
 	int fd = pidfd_open(pid);
+	if (fd < 0 && errno != ESRCH) {
+		fprintf(stderr, "corral-reaper: pidfd_open %d: %s\n", pid, strerror(errno));
+		return 4; /* not "gone": we cannot tell */
+	}
 	if (fd < 0 || !read_stat(pid, &st) || st.start != start)
 		return signal_mode ? 1 : 0; /* gone: for --wait, that is what was awaited */
 	if (signal_mode) {
@@ -1055,6 +1148,7 @@ int main(int argc, char **argv)
 	setup_control();
 	int sfd = block_signals();
 	become_subreaper(&cfg);
+	raise_fd_limit();
 	emit(EV_HELLO " %d %d", CORRAL_PROTOCOL_VERSION, getpid());
 	spawn_main(&cfg, &tree);
 	detach_from_caller();

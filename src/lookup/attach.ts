@@ -1,7 +1,7 @@
 // attach(idOrName): a handle on a corral started elsewhere — list it, signal it, kill it, await it.
 // We hold no control socket to it, so we signal its reaper (proven by pid + start time through a
 // pidfd, by the reaper binary's tool mode): it forwards catchable signals to every member and
-// kills the whole tree on SIGRTMIN+2; it exits once the tree is empty.
+// kills the whole tree on signal 36 (SIG_KILL_TREE); it exits once the tree is empty.
 import { execFile } from 'node:child_process';
 import {
   AmbiguousCorralError,

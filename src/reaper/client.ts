@@ -26,14 +26,22 @@ export class ReaperClient extends EventEmitter {
       stdio: [...options.stdio, 'pipe'],
       argv0: 'corral-reaper',
     });
-    this.#control = this.process.stdio[3] as Socket;
+    // First of all: a failed spawn (ENOENT, EACCES, EMFILE, a cwd we may not enter) is an
+    // 'error' and never an 'exit', and Node may not even have made the stdio.
+    this.process.on('error', (error) => {
+      this.emit('error', new ReaperError(`cannot start corral-reaper: ${error.message}`, error));
+      if (this.process.pid === undefined) this.emit('exit', { code: null, signal: null } satisfies ReaperExit);
+    });
+    const control = this.process.stdio[3] as Socket | null | undefined;
+    if (!control) {
+      this.process.kill('SIGKILL'); // our own child (if it exists at all), not yet reaped
+      throw new ReaperError('cannot start corral-reaper: no control socket (out of file descriptors?)');
+    }
+    this.#control = control;
     this.pid = this.process.pid ?? 0;
     this.#control.setEncoding('latin1');
     this.#control.on('data', (chunk: string) => this.#read(chunk));
     this.#control.on('error', () => {}); // EPIPE/ECONNRESET once the reaper is gone: its exit says the rest
-    this.process.on('error', (error) =>
-      this.emit('error', new ReaperError(`cannot start corral-reaper: ${error.message}`, error)),
-    );
     // 'exit' can come before the last events are read: report it once fd 3 is drained too.
     const exited = new Promise<ReaperExit>((resolve) =>
       this.process.once('exit', (code, signal) => resolve({ code, signal })),

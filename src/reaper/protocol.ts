@@ -19,11 +19,10 @@ export const commands = {
   kill: 'kill', // kill
 } as const;
 
-/** Signals to the reaper itself (protocol.h): SIGRTMIN, 34 under glibc, plus an offset. */
-const SIGRTMIN = 34;
+/** Signals to the reaper itself (protocol.h), as kernel numbers: free real-time signals under glibc and musl. */
 export const reaperSignals = {
-  controllerGone: SIGRTMIN + 1,
-  killTree: SIGRTMIN + 2,
+  controllerGone: 35,
+  killTree: 36,
 } as const;
 
 export interface Totals {

@@ -9,13 +9,17 @@ const names = new Map<number, SignalName>(Object.entries(numbers).map(([name, n]
 
 /** Accepts `SIGTERM`, `TERM`, `term`, `15`, or 15 (GNU timeout's spellings). */
 export function parseSignal(value: unknown, option = 'signal'): number {
-  if (typeof value === 'number' && names.has(value)) return value;
+  if (typeof value === 'number' && (names.has(value) || (Number.isInteger(value) && value >= 32 && value <= 64)))
+    return value;
   if (typeof value === 'string') {
     const text = value.trim();
     if (/^\d+$/.test(text) && names.has(Number(text))) return Number(text);
     const upper = text.toUpperCase();
     const n = numbers[upper.startsWith('SIG') ? upper : `SIG${upper}`];
     if (n !== undefined) return n;
+    // Real-time signals have no name in Node: signalName() spells them SIG34…SIG64.
+    const rt = /^(?:SIG)?(\d+)$/.exec(upper);
+    if (rt && Number(rt[1]) >= 32 && Number(rt[1]) <= 64) return Number(rt[1]);
   }
   throw new InvalidOptionError(
     option,

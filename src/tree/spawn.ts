@@ -1,5 +1,5 @@
 // spawnTree(): normalizeOptions → locateReaper → startReaper → attach.
-import { statSync } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import {
   CommandNotExecutableError,
   CommandNotFoundError,
@@ -74,13 +74,14 @@ function checkCwd(cwd: string | undefined): void {
   let isDirectory = false;
   try {
     isDirectory = statSync(cwd).isDirectory();
+    accessSync(cwd, constants.X_OK); // a directory we may not enter is as bad as none
   } catch {
-    // ENOENT/EACCES: reported below as a bad option
+    isDirectory = false; // ENOENT/EACCES: reported below as a bad option
   }
   if (!isDirectory) {
     throw new InvalidOptionError(
       'cwd',
-      `Expected \`cwd\` to be an existing directory, got \`${cwd}\`. Create it first or pass another path.`,
+      `Expected \`cwd\` to be an existing directory we may enter, got \`${cwd}\`. Create it (or fix its permissions) or pass another path.`,
     );
   }
 }

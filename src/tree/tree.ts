@@ -39,7 +39,7 @@ export class Tree extends EventEmitter {
   #timedOut = false;
   #killed = false;
   #leftovers = 0;
-  #escalation: { cancel(): void } | undefined;
+  #escalation: { deadline: number; cancel(): void } | undefined;
   #sent = new Set<number>();
   #timeout: { cancel(): void } | undefined;
   #resolveExited!: (exit: MainExit) => void;
@@ -80,7 +80,7 @@ export class Tree extends EventEmitter {
   /** Sends `signal` to every member of the tree, once each. */
   signal(signal: NodeJS.Signals | number | string): void {
     const signo = parseSignal(signal);
-    if (signo === SIGKILL) this.#stop(SIGKILL, 0, false);
+    if (signo === SIGKILL) this.#stop(SIGKILL, 0, true);
     else this.#client.signal(signo, false);
   }
 
@@ -109,11 +109,21 @@ export class Tree extends EventEmitter {
     // A second TERM can mean "force quit" to a program: each stop signal goes once, unless asked for again.
     if (byUser || !this.#sent.has(signo)) this.#client.signal(signo, SIGCONT_AFTER);
     this.#sent.add(signo);
-    this.#escalation ??= armTimer(graceMs, () => {
+    this.#escalateBy(graceMs);
+  }
+
+  /** SIGKILL at the earliest deadline any stop asked for; an infinite grace asks for none. */
+  #escalateBy(graceMs: number): void {
+    if (!Number.isFinite(graceMs)) return;
+    const deadline = performance.now() + graceMs;
+    if (this.#escalation && this.#escalation.deadline <= deadline) return;
+    this.#escalation?.cancel();
+    const timer = armTimer(graceMs, () => {
       this.emit('escalate');
       this.#sent.add(SIGKILL);
       this.#client.kill();
     });
+    this.#escalation = { deadline, cancel: () => timer.cancel() };
   }
 
   #onEvent(event: ReaperEvent, resolve: (r: TreeResult) => void): void {

@@ -53,6 +53,8 @@ test('exit statuses follow GNU timeout', async () => {
     ['"$CORRAL" run -- sh -c "exit 7"', 7],
     ['"$CORRAL" run -- sh -c \'kill -TERM $$\'', 143],
     ['"$CORRAL" run -- sh -c \'kill -USR1 $$\'', 138],
+    ['"$CORRAL" run -- sh -c \'kill -40 $$\'', 168], // a real-time signal: Node has no name for it
+    ['"$CORRAL" run -- sh -c \'kill -35 $PPID; sleep 0.2; exit 3\'', 3], // a fake "controller gone" from the tree is ignored
     ['"$CORRAL" run -- no-such-command-xyz', 127],
     ['"$CORRAL" run -- /etc/passwd', 126],
     ['"$CORRAL" run --timeout nope -- true', 125],

@@ -60,10 +60,10 @@ test('commands encode as the reaper parses them', () => {
   assert.equal(encodeKill(), 'kill\n');
 });
 
-test('signals to the reaper itself agree: protocol.h offsets from SIGRTMIN (34) and protocol.ts', () => {
-  const offset = (name: string) => Number(new RegExp(`#define ${name} (\\d+)`).exec(header)?.[1]);
-  assert.equal(34 + offset('SIGRT_CONTROLLER_GONE'), reaperSignals.controllerGone);
-  assert.equal(34 + offset('SIGRT_KILL_TREE'), reaperSignals.killTree);
-  assert.match(doc, /SIGRTMIN\+1 \(`SIGRT_CONTROLLER_GONE`\)/);
-  assert.match(doc, /SIGRTMIN\+2 \(`SIGRT_KILL_TREE`\)/);
+test('signals to the reaper itself agree: protocol.h, protocol.ts and docs/protocol.md', () => {
+  const value = (name: string) => Number(new RegExp(`#define ${name} (\\d+)`).exec(header)?.[1]);
+  assert.equal(value('SIG_CONTROLLER_GONE'), reaperSignals.controllerGone);
+  assert.equal(value('SIG_KILL_TREE'), reaperSignals.killTree);
+  assert.match(doc, new RegExp(`\\| ${reaperSignals.controllerGone} \\(\`SIG_CONTROLLER_GONE\`\\)`));
+  assert.match(doc, new RegExp(`\\| ${reaperSignals.killTree} \\(\`SIG_KILL_TREE\`\\)`));
 });

@@ -119,3 +119,22 @@ test('cwd and env reach the command', async () => {
   });
   assert.equal(result.stdout, '/tmp\nhi\n');
 });
+
+test("a stop signal does not reach the clean-up job a member's trap starts", async () => {
+  // Main traps TERM by starting a clean-up job and exiting; 100 sleeping siblings make the pass
+  // long enough for the trap to run while it is still going.
+  const dir = mkdtempSync(join(tmpdir(), 'corral-cleanup-'));
+  const cleanup = join(dir, 'cleanup.sh');
+  writeFileSync(cleanup, "trap 'echo cleanup-got-TERM' TERM; sleep 0.3; echo cleanup-done\n");
+  try {
+    const script = `i=0; while [ $i -lt 100 ]; do sleep 100 & i=$((i+1)); done; trap 'sh ${cleanup} & exit 0' TERM; echo ready; while :; do sleep 0.05 & wait $!; done`;
+    const tree = await spawn('sh', ['-c', script], { stdio: ['ignore', 'pipe', 'ignore'], killAfter: '5s' });
+    let out = '';
+    tree.stdout?.on('data', (d) => (out += d));
+    await waitFor(() => out.includes('ready'), { what: 'main to set its trap' });
+    await tree.kill('SIGTERM');
+    assert.equal(out, 'ready\ncleanup-done\n');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -104,3 +104,18 @@ test('a reaper that dies before the tree is empty rejects done with CORRAL_ERR_R
     message: /was killed by SIGKILL before the tree was empty/,
   });
 });
+
+test('a finite grace after an infinite one still escalates, at the earliest deadline asked for', (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  const { reaper, t: handle } = tree({});
+  void handle.kill('SIGTERM', { grace: Number.POSITIVE_INFINITY });
+  void handle.kill('SIGTERM', { grace: 300 });
+  void handle.kill('SIGTERM', { grace: 1000 }); // later than the armed one: changes nothing
+  t.mock.timers.tick(299);
+  assert.deepEqual(reaper.sent, ['signal 15 +CONT', 'signal 15 +CONT', 'signal 15 +CONT']);
+  t.mock.timers.tick(1);
+  assert.equal(reaper.sent.at(-1), 'kill');
+  t.mock.timers.tick(1000);
+  assert.equal(reaper.sent.filter((s) => s === 'kill').length, 1);
+  reaper.finish();
+});
