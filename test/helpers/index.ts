@@ -13,4 +13,5 @@ export {
   tasksOfUser,
 } from './proc.js';
 export { requireTestUser, runAsUser, type TestUser, testUser, testUserName, type UserRun } from './run-as-user.js';
+export { bounded, startReported } from './trees.js';
 export { type Truthy, type WaitOptions, waitFor } from './wait.js';

@@ -3,61 +3,12 @@
 // check picks out this file's own corrals by id.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { type TestContext, test } from 'node:test';
+import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { type CorralInfo, list, type SpawnOptions, spawn, type Tree } from '../../dist/index.js';
-import {
-  fixture,
-  type Proc,
-  readReport,
-  readStat,
-  repoRoot,
-  reportedAtLeast,
-  reportFile,
-  safeCleanup,
-  waitFor,
-} from '../helpers/index.js';
+import { type CorralInfo, list, spawn, type Tree } from '../../dist/index.js';
+import { bounded, fixture, readStat, repoRoot, startReported, waitFor } from '../helpers/index.js';
 
-/** `promise`, or a rejection naming `what` once `ms` have passed: a hang guard, never a verdict. */
-async function bounded<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const guard = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`hang guard: ${what} took more than ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, guard]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/**
- * Spawns `file args` as a corral once `reports` processes have reported; registers, before
- * anything exists, the clean-up that kills the tree and whatever it reported, even on failure.
- */
-async function start(
-  t: TestContext,
-  file: string,
-  args: string[],
-  reports: number,
-  options: SpawnOptions = {},
-): Promise<{ tree: Tree; procs: Proc[] }> {
-  const report = reportFile();
-  let tree: Tree | undefined;
-  t.after(async () => {
-    if (tree) await bounded(tree.kill('SIGKILL'), 10_000, 'the clean-up kill').catch(() => {});
-    await safeCleanup(readReport(report.path));
-    report.cleanup();
-  });
-  tree = await spawn(file, args, {
-    stdio: 'ignore',
-    leftovers: 'wait',
-    ...options,
-    env: { ...process.env, ...options.env, CORRAL_TEST_REPORT: report.path },
-  });
-  const procs = await waitFor(reportedAtLeast(report.path, reports), { what: `${reports} reports from ${file}` });
-  return { tree, procs };
-}
+const start = startReported;
 
 function listed(id: string): CorralInfo | undefined {
   return list().find((c) => c.id === id);

@@ -12,6 +12,7 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type CorralRef, ownerOf, type SpawnOptions, spawn, type Tree } from '../../dist/index.js';
 import {
+  bounded,
   descendantsOf,
   fixture,
   isAlive,
@@ -23,25 +24,13 @@ import {
   reportedAtLeast,
   reportFile,
   safeCleanup,
+  startReported,
   waitFor,
 } from '../helpers/index.js';
 
 const scenarioMode = process.env.CORRAL_TEST_LOOKUP_SCENARIO;
 
 // ---- helpers ------------------------------------------------------------------------------
-
-/** `promise`, or a rejection naming `what` once `ms` have passed: a hang guard, never a verdict. */
-async function bounded<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const guard = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`hang guard: ${what} took more than ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, guard]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 interface Started {
   tree: Tree;
@@ -53,28 +42,14 @@ interface Started {
  * Spawns a fixture as a corral once `reports` processes have reported; registers, before
  * anything exists, the clean-up that kills the tree and whatever it reported, even on failure.
  */
-async function start(
+function start(
   t: TestContext,
   name: string,
   args: string[],
   reports: number,
   options: SpawnOptions = {},
 ): Promise<Started> {
-  const report = reportFile();
-  let tree: Tree | undefined;
-  t.after(async () => {
-    if (tree) await bounded(tree.kill('SIGKILL'), 10_000, 'the clean-up kill').catch(() => {});
-    await safeCleanup(readReport(report.path));
-    report.cleanup();
-  });
-  tree = await spawn(fixture(name), args, {
-    stdio: 'ignore',
-    leftovers: 'wait',
-    ...options,
-    env: { ...process.env, CORRAL_TEST_REPORT: report.path },
-  });
-  const procs = await waitFor(reportedAtLeast(report.path, reports), { what: `${reports} reports from ${name}` });
-  return { tree, procs, report: report.path };
+  return startReported(t, fixture(name), args, reports, options);
 }
 
 /** What ownerOf should say about a corral: its reaper's /proc entry, read by the test. */
