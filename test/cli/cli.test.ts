@@ -1,6 +1,8 @@
 // corral run / corral timeout from a shell's point of view: statuses, messages, signals, leftovers.
 import assert from 'node:assert/strict';
 import { spawn as spawnChild } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import {
@@ -209,5 +211,35 @@ test('Ctrl-C in a real terminal stops the whole tree, setsid() daemon included',
   } finally {
     await safeCleanup(readReport(report.path));
     report.cleanup();
+  }
+});
+
+test('SIGUSR1 and SIGWINCH sent to corral reach the command; SIGTERM then stops it', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'corral-fwd-'));
+  const log = join(dir, 'log');
+  const script = join(dir, 'main.sh');
+  writeFileSync(log, '');
+  writeFileSync(
+    script,
+    `trap 'echo usr1 >> ${log}' USR1; trap 'echo winch >> ${log}' WINCH; trap 'echo term >> ${log}; exit 0' TERM\n` +
+      `echo ready >> ${log}; while :; do sleep 0.05 & wait $!; done\n`,
+  );
+  const seen = (word: string) => () => readFileSync(log, 'utf8').split('\n').includes(word);
+  try {
+    let pid = 0;
+    const running = sh(`exec "$CORRAL" run -- sh ${script}`, {}, (p) => {
+      pid = p;
+    });
+    await waitFor(seen('ready'), { what: 'the command to set its traps' });
+    process.kill(pid, 'SIGUSR1'); // our own unreaped child
+    await waitFor(seen('usr1'), { what: 'SIGUSR1 to be forwarded' });
+    process.kill(pid, 'SIGWINCH');
+    await waitFor(seen('winch'), { what: 'SIGWINCH to be forwarded' });
+    process.kill(pid, 'SIGTERM');
+    const r = await running;
+    assert.equal(readFileSync(log, 'utf8'), 'ready\nusr1\nwinch\nterm\n');
+    assert.equal(r.status, 0, 'main handled SIGTERM and exited 0');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });

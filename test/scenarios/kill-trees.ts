@@ -1,7 +1,9 @@
 // Scenario run as the unprivileged user by test/tree/unprivileged.test.ts (via runAsUser):
 // starts escape-prone trees with the library, stops each with kill() or a timeout, and checks
 // every reported process is gone. Prints one JSON verdict line; exits 0 only if all passed.
+import { spawn as spawnChild } from 'node:child_process';
 import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
 import { type SpawnOptions, spawn, type Tree, type TreeResult } from '../../dist/index.js';
 import {
   fixture,
@@ -145,9 +147,39 @@ async function runScenario(s: Scenario): Promise<ScenarioVerdict> {
   }
 }
 
+/** The tree dies with its controller: a node process holding it is SIGKILLed. */
+async function controllerDeath(name: string, file: string, args: string[], reports: number): Promise<ScenarioVerdict> {
+  const report = reportFile();
+  const controllerScript = fileURLToPath(new URL('./controller.js', import.meta.url));
+  const controller = spawnChild(process.execPath, [controllerScript, fixture(file), ...args], {
+    stdio: 'ignore',
+    env: { ...process.env, CORRAL_TEST_REPORT: report.path },
+  });
+  try {
+    await waitFor(() => readReport(report.path).length >= reports, { what: `${reports} reports from ${name}` });
+    controller.kill('SIGKILL'); // our own unreaped child
+    const reported = unique(readReport(report.path));
+    await waitFor(() => survivors(reported).length === 0, { what: `${name} to die with its controller` }).catch(
+      () => {},
+    );
+    const left = survivors(reported);
+    return { name, ok: left.length === 0, reported: reported.length, survivors: left };
+  } catch (error) {
+    const reported = unique(readReport(report.path));
+    return { name, ok: false, reported: reported.length, survivors: survivors(reported), error: String(error) };
+  } finally {
+    controller.kill('SIGKILL');
+    await safeCleanup(readReport(report.path));
+    report.cleanup();
+  }
+}
+
 async function main(): Promise<void> {
   const verdicts: ScenarioVerdict[] = [];
   for (const s of scenarios) verdicts.push(await runScenario(s));
+  verdicts.push(await controllerDeath('controller SIGKILLed: double-fork', 'double-fork', [], 3));
+  verdicts.push(await controllerDeath('controller SIGKILLed: new-session', 'new-session', [], 2));
+  verdicts.push(await controllerDeath('controller SIGKILLed: chain 20', 'chain', ['20'], 20));
   // The storm's limit counts every task of this uid, so it runs alone, after the others.
   verdicts.push(
     await withPidsLimit(64, (limit) =>
