@@ -15,6 +15,8 @@ export interface ReaperExit {
 export class ReaperClient extends EventEmitter {
   readonly process: ChildProcess;
   readonly pid: number;
+  /** False once Node has reaped the reaper: from then on its pid may be anyone's. */
+  running = true;
   #control: Socket;
   #buffer = '';
 
@@ -44,7 +46,10 @@ export class ReaperClient extends EventEmitter {
     this.#control.on('error', () => {}); // EPIPE/ECONNRESET once the reaper is gone: its exit says the rest
     // 'exit' can come before the last events are read: report it once fd 3 is drained too.
     const exited = new Promise<ReaperExit>((resolve) =>
-      this.process.once('exit', (code, signal) => resolve({ code, signal })),
+      this.process.once('exit', (code, signal) => {
+        this.running = false;
+        resolve({ code, signal });
+      }),
     );
     const drained = new Promise<void>((resolve) => this.#control.once('close', () => resolve()));
     void Promise.all([exited, drained]).then(([exit]) => this.emit('exit', exit));

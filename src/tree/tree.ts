@@ -74,7 +74,7 @@ export class Tree extends EventEmitter {
 
   /** Live members (main and every descendant), read from /proc now. */
   pids(): number[] {
-    return this.#finished ? [] : descendantsOf(this.reaperPid);
+    return this.#finished || !this.#client.running ? [] : descendantsOf(this.reaperPid);
   }
 
   /** Sends `signal` to every member of the tree, once each. */

@@ -9,6 +9,7 @@ import { Tree } from '../../dist/tree/tree.js';
 class FakeReaper extends EventEmitter {
   readonly pid = 999_999;
   readonly process = { stdin: null, stdout: null, stderr: null };
+  readonly running = true;
   readonly sent: string[] = [];
   signal(signo: number, cont: boolean): void {
     this.sent.push(`signal ${signo}${cont ? ' +CONT' : ''}`);
