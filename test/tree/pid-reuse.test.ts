@@ -23,6 +23,7 @@ function scenario(mode: 'corral' | 'naive'): Promise<Verdict> {
         '--map-root-user',
         '--pid',
         '--fork',
+        '--kill-child', // SIGKILL of unshare (the hang guard) kills the namespace's init, and so all in it
         '--mount-proc',
         join(repoRoot, 'bin/corral'),
         'run',
