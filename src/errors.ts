@@ -97,6 +97,15 @@ export class ForkFailedError extends CorralError {
   }
 }
 
+/** The containment level asked for (or a limit that needs one) cannot run here; never silently downgraded. */
+export class LevelUnavailableError extends CorralError {
+  readonly level: string;
+  constructor(level: string, message: string, fix: string | undefined) {
+    super('CORRAL_ERR_LEVEL_UNAVAILABLE', message, fix === undefined ? {} : { hint: fix });
+    this.level = level;
+  }
+}
+
 /** No live corral has that id or name. */
 export class NoSuchCorralError extends CorralError {
   constructor(idOrName: string) {

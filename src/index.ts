@@ -9,6 +9,7 @@ export {
   InvalidOptionError,
   isCorralError,
   KilledError,
+  LevelUnavailableError,
   NoSuchCorralError,
   NotPermittedError,
   ReaperError,

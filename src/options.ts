@@ -4,8 +4,9 @@ import { parseSignal } from './tree/signal.js';
 import { validateDuration, validateTimeout } from './tree/timeout.js';
 
 export type StdioValue = 'pipe' | 'inherit' | 'ignore' | number;
-export type Level = 'auto' | 'track';
-export type ResolvedLevel = 'track';
+export type Level = 'auto' | 'track' | 'cgroup' | 'sandbox';
+export type ResolvedLevel = 'track' | 'cgroup' | 'sandbox';
+const levels: readonly Level[] = ['auto', 'track', 'cgroup', 'sandbox'];
 
 export interface SpawnOptions {
   cwd?: string;
@@ -19,6 +20,18 @@ export interface SpawnOptions {
   name?: string;
   foreground?: boolean;
   ignoredSignals?: readonly (NodeJS.Signals | string | number)[];
+  /** At most this many processes (threads count) in the tree: forks beyond it fail. cgroup (pids) or sandbox. */
+  maxProcesses?: number;
+  /** Memory limit in bytes, or a size string ('512M', '1.5G'): the kernel OOM-kills beyond it. cgroup (memory). */
+  maxMemory?: number | string;
+  /** false: a private network namespace with only loopback, and no AF_UNIX sockets (sandbox). */
+  network?: boolean;
+  /** Landlock: no writes anywhere except `writable` (and /dev/null, /dev/tty…) (sandbox). */
+  readOnly?: boolean;
+  /** Paths that stay writable under `readOnly` (existing files or directories). */
+  writable?: readonly string[];
+  /** PR_SET_NO_NEW_PRIVS: setuid binaries and file capabilities grant nothing (any level). */
+  noNewPrivileges?: boolean;
 }
 
 export interface RunOptions extends SpawnOptions {
@@ -38,7 +51,12 @@ export interface NormalizedOptions {
   killSignal: number;
   killAfterMs: number;
   leftovers: 'kill' | 'wait';
+  /** As asked; spawn() resolves it (resolveLevel) before anything starts. */
+  requestedLevel: Level;
   level: ResolvedLevel;
+  limits: { maxProcesses: number | undefined; maxMemory: number | undefined };
+  sandbox: { network: boolean; readOnly: boolean; writable: string[] };
+  noNewPrivileges: boolean;
   id: string;
   name: string | undefined;
   foreground: boolean;
@@ -63,6 +81,12 @@ const known = new Set([
   'name',
   'foreground',
   'ignoredSignals',
+  'maxProcesses',
+  'maxMemory',
+  'network',
+  'readOnly',
+  'writable',
+  'noNewPrivileges',
   'input',
   'maxBuffer',
   'reject',
@@ -96,7 +120,15 @@ export function normalizeOptions(file: unknown, args: unknown, options: SpawnOpt
     killSignal: parseSignal(options.killSignal ?? defaults.killSignal, 'killSignal'),
     killAfterMs: validateKillAfter(options.killAfter),
     leftovers: validateLeftovers(options.leftovers),
-    level: validateLevel(options.level),
+    requestedLevel: validateLevel(options.level),
+    level: 'track', // resolved by spawn()
+    limits: { maxProcesses: validateMaxProcesses(options.maxProcesses), maxMemory: validateSize(options.maxMemory) },
+    sandbox: {
+      network: options.network === undefined ? true : validateBoolean('network', options.network),
+      readOnly: validateBoolean('readOnly', options.readOnly),
+      writable: validateWritable(options.writable, options.readOnly),
+    },
+    noNewPrivileges: validateBoolean('noNewPrivileges', options.noNewPrivileges),
     id: newId(),
     name: validateName(options.name),
     foreground: validateBoolean('foreground', options.foreground),
@@ -162,15 +194,60 @@ function validateLeftovers(value: unknown): 'kill' | 'wait' {
   throw new InvalidOptionError('leftovers', `Expected \`leftovers\` to be 'kill' or 'wait', got \`${String(value)}\`.`);
 }
 
-function validateLevel(value: unknown): ResolvedLevel {
-  if (value === undefined || value === 'auto' || value === 'track') return 'track';
-  if (value === 'cgroup' || value === 'sandbox') {
+function validateLevel(value: unknown): Level {
+  if (value === undefined) return 'auto';
+  if (levels.includes(value as Level)) return value as Level;
+  throw new InvalidOptionError(
+    'level',
+    `Expected \`level\` to be one of ${levels.map((l) => `'${l}'`).join(', ')}, got \`${String(value)}\`.`,
+  );
+}
+
+function validateMaxProcesses(value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  if (Number.isSafeInteger(value) && (value as number) >= 1) return value as number;
+  throw new InvalidOptionError(
+    'maxProcesses',
+    `Expected \`maxProcesses\` to be a whole number of at least 1, got \`${String(value)}\`. Use e.g. 100.`,
+  );
+}
+
+const sizeUnits: Record<string, number> = { '': 1, b: 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 };
+
+/** Bytes from a number or '512M', '1.5G', '64k' (binary units; a trailing 'B' or 'iB' is allowed). */
+export function parseSize(value: unknown): number | undefined {
+  if (typeof value === 'number') return Number.isSafeInteger(value) && value > 0 ? value : undefined;
+  if (typeof value !== 'string') return undefined;
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$/i.exec(value);
+  if (!match) return undefined;
+  const bytes = Math.floor(Number(match[1]) * (sizeUnits[(match[2] ?? '').toLowerCase()] ?? 1));
+  return bytes > 0 && Number.isSafeInteger(bytes) ? bytes : undefined;
+}
+
+function validateSize(value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  const bytes = parseSize(value);
+  if (bytes !== undefined) return bytes;
+  throw new InvalidOptionError(
+    'maxMemory',
+    `Expected \`maxMemory\` to be a positive number of bytes or a size like '512M' or '2G', got \`${String(value)}\`.`,
+  );
+}
+
+function validateWritable(value: unknown, readOnly: unknown): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || value.some((p) => typeof p !== 'string' || !p.startsWith('/') || p.includes('\0'))) {
     throw new InvalidOptionError(
-      'level',
-      `The \`${value}\` containment level is not available in this version of corral; use 'track' or 'auto'.`,
+      'writable',
+      `Expected \`writable\` to be an array of absolute paths, got \`${JSON.stringify(value)}\`. Use e.g. ['/tmp/work'].`,
     );
   }
-  throw new InvalidOptionError('level', `Expected \`level\` to be 'auto' or 'track', got \`${String(value)}\`.`);
+  if (value.length > 0 && readOnly !== true) {
+    throw new InvalidOptionError('writable', '`writable` only makes sense with `readOnly: true`; add it.');
+  }
+  if (value.length > 64)
+    throw new InvalidOptionError('writable', `At most 64 \`writable\` paths, got ${value.length}.`);
+  return [...value];
 }
 
 function validateName(value: unknown): string | undefined {

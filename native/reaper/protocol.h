@@ -7,14 +7,15 @@
 #ifndef CORRAL_PROTOCOL_H
 #define CORRAL_PROTOCOL_H
 
-#define CORRAL_PROTOCOL_VERSION 1
+#define CORRAL_PROTOCOL_VERSION 2
 #define CORRAL_CONTROL_FD 3
 
 /* Events, reaper -> controller. */
 #define EV_HELLO "hello"               /* hello VERSION REAPER_PID */
-#define EV_STARTED "started"           /* started MAIN_PID */
+#define EV_STARTED "started"           /* started MAIN_PID INIT_PID  (INIT_PID 0 unless sandbox) */
 #define EV_SPAWN_FAILED "spawn-failed" /* spawn-failed ERRNO */
 #define EV_EXITED "exited"             /* exited CODE SIGNAL CORE  (CODE -1 when killed by SIGNAL) */
+#define EV_LIMITS "limits"             /* limits OOM_KILLS PIDS_MAX_HITS  (cgroup: before empty, if any) */
 #define EV_EMPTY "empty"               /* empty PROCESSES PEAK USER_US SYSTEM_US MAXRSS_KIB */
 #define EV_WARN "warn"                 /* warn ERRNO WHAT */
 #define EV_FATAL "fatal"               /* fatal ERRNO WHAT  (setup failed; the reaper exits 125) */

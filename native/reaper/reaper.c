@@ -33,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "contain.h"
 #include "protocol.h"
 
 #ifndef SYS_pidfd_open
@@ -55,6 +56,11 @@ struct config {
 	pid_t parent; /* the controller; 0 = do not check */
 	bool foreground; /* main stays in the caller's process group */
 	unsigned long long ignore; /* signals the caller ignored: keep them ignored in main */
+	bool no_new_privs;
+	const char *cgroup; /* the cgroup level: the group to make for the tree (it must not exist) */
+	long long pids_max, memory_max; /* its limits, 0 = none */
+	bool sandbox; /* the sandbox level: `sb` applies */
+	struct sandbox sb;
 	char **argv; /* main command */
 };
 
@@ -79,6 +85,11 @@ struct tree {
 	struct pidlist known; /* while killing: our direct children already killed, sorted */
 	struct pidlist counted; /* while killing: every member seen, for the peak figure */
 	struct totals totals;
+	const char *cgroup; /* the tree's group, removed once empty; NULL in track and sandbox-only */
+	pid_t init; /* sandbox: the init, our only child; main is its child */
+	int report; /* sandbox: lines from the init, -1 once read to the end */
+	bool main_reported;
+	unsigned long inner_processes; /* sandbox: what the init reaped */
 };
 
 static int control = CORRAL_CONTROL_FD; /* -1 once the controller is gone */
@@ -552,15 +563,15 @@ static void forward_signal(struct tree *t, int sig, bool cont)
 }
 
 /* Samples the tree's size for the peak figure: unverified, it only counts. */
-static void sample_peak(struct tree *t)
+static void sample_peak(struct tree *t, bool minus_init)
 {
 	struct pidlist all = { 0 };
 
 	list_children(getpid(), 1, &all);
 	for (size_t i = 0; i < all.n; i++)
 		list_children(all.v[i], 1, &all); /* main threads only: a count, kept cheap */
-	if (all.n > t->totals.peak)
-		t->totals.peak = all.n;
+	if (all.n - minus_init > t->totals.peak)
+		t->totals.peak = all.n - minus_init;
 	free(all.v);
 }
 
@@ -648,6 +659,20 @@ static void check_orphans(struct tree *t)
  */
 static void kill_tree(struct tree *t, bool group_too)
 {
+	if (t->init > 0) {
+		/* The init's end is the namespace's: the kernel kills every process in it. Unreaped, its pid is ours. */
+		if (!t->killing)
+			sample_peak(t, true); /* the init reaps inside: this is the last look at the tree's size */
+		kill(t->init, SIGKILL);
+		if (t->cgroup)
+			cgroup_kill(t->cgroup);
+		t->killing = true;
+		t->kill_backoff_ms = 128;
+		timespec_after_ms(&t->next_pass, t->kill_backoff_ms);
+		return;
+	}
+	if (t->cgroup)
+		cgroup_kill(t->cgroup); /* one write: every member at once, also those that left the tree */
 	if (group_too)
 		group_kill(t);
 	if (!t->killing) {
@@ -675,6 +700,48 @@ static void publish_main(pid_t pid)
 		memcpy(main_slot, digits, len);
 }
 
+/*
+ * Sandbox: the init's lines. `exited` is main's status, passed on as the event;
+ * `empty N` counts what it reaped. At EOF (the init gone) the pipe is closed.
+ */
+static void read_report(struct tree *t, bool to_end)
+{
+	static char buf[512];
+	static size_t len;
+
+	while (t->report >= 0) {
+		ssize_t n = read(t->report, buf + len, sizeof buf - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN && !to_end)
+			return;
+		if (n <= 0) {
+			close(t->report);
+			t->report = -1;
+			return;
+		}
+		len += (size_t)n;
+		char *start = buf, *nl;
+		while ((nl = memchr(start, '\n', len - (size_t)(start - buf)))) {
+			int code, sig, core;
+			unsigned long count;
+			*nl = '\0';
+			if (sscanf(start, "exited %d %d %d", &code, &sig, &core) == 3 && !t->main_reported) {
+				t->main_reaped = t->main_reported = true;
+				publish_main(0);
+				emit(EV_EXITED " %d %d %d", code, sig, core);
+			} else if (sscanf(start, "empty %lu", &count) == 1) {
+				t->inner_processes = count;
+			}
+			start = nl + 1;
+		}
+		len -= (size_t)(start - buf);
+		memmove(buf, start, len);
+		if (len == sizeof buf - 1)
+			len = 0;
+	}
+}
+
 /* Reaps every child that is ready; returns false once the reaper has no child at all. */
 static bool reap(struct tree *t)
 {
@@ -693,11 +760,22 @@ static bool reap(struct tree *t)
 		t->totals.processes++;
 		if (t->killing)
 			forget_child(t, pid);
+		if (pid == t->init) {
+			read_report(t, true); /* all it wrote before it died */
+			/* The init is not a member; killed with its namespace, it counted nothing: the peak is the best figure. */
+			t->totals.processes += (t->inner_processes ? t->inner_processes : t->totals.peak) - 1;
+			if (!t->main_reported) {
+				/* Killed with its namespace before it could reap main: main died of that SIGKILL. */
+				t->main_reaped = t->main_reported = true;
+				publish_main(0);
+				emit(EV_EXITED " -1 %d 0", SIGKILL);
+			}
+		}
 		t->totals.user_us += (unsigned long long)ru.ru_utime.tv_sec * 1000000 + ru.ru_utime.tv_usec;
 		t->totals.system_us += (unsigned long long)ru.ru_stime.tv_sec * 1000000 + ru.ru_stime.tv_usec;
 		if (ru.ru_maxrss > t->totals.maxrss_kib)
 			t->totals.maxrss_kib = ru.ru_maxrss;
-		if (pid == t->main) {
+		if (pid == t->main && t->init == 0) {
 			t->main_reaped = true;
 			publish_main(0);
 			if (WIFEXITED(status))
@@ -793,16 +871,24 @@ static void read_signals(int sfd, struct tree *t, bool *child_event)
 static void usage(void)
 {
 	fprintf(stderr, "usage: corral-reaper [--id ID] [--name NAME] [--level LEVEL] [--main 0000000000]\n"
-			"                     [--parent PID] [--foreground] [--ignore HEXMASK] -- FILE [ARG...]\n"
+			"                     [--parent PID] [--foreground] [--ignore HEXMASK] [--no-new-privs]\n"
+			"                     [--cgroup DIR [--pids-max N] [--memory-max BYTES]]\n"
+			"                     [--sandbox [--max-processes N] [--no-network] [--read-only [--writable PATH]...]]\n"
+			"                     -- FILE [ARG...]\n"
 			"It is started by the corral library with a control socket on fd 3.\n");
 	exit(125);
 }
+
+#define MAX_WRITABLE 64
+static const char *writable[MAX_WRITABLE];
 
 static void parse_args(int argc, char **argv, struct config *cfg)
 {
 	int i;
 
 	memset(cfg, 0, sizeof *cfg);
+	cfg->sb.writable = writable;
+	cfg->sb.cgroup_procs = -1;
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -813,6 +899,22 @@ static void parse_args(int argc, char **argv, struct config *cfg)
 		}
 		if (strcmp(a, "--foreground") == 0) {
 			cfg->foreground = true;
+			continue;
+		}
+		if (strcmp(a, "--no-new-privs") == 0) {
+			cfg->no_new_privs = true;
+			continue;
+		}
+		if (strcmp(a, "--sandbox") == 0) {
+			cfg->sandbox = true;
+			continue;
+		}
+		if (strcmp(a, "--no-network") == 0) {
+			cfg->sb.network_off = true;
+			continue;
+		}
+		if (strcmp(a, "--read-only") == 0) {
+			cfg->sb.read_only = true;
 			continue;
 		}
 		if (!v)
@@ -829,6 +931,16 @@ static void parse_args(int argc, char **argv, struct config *cfg)
 			cfg->main_slot = argv[i + 1];
 		else if (strcmp(a, "--level") == 0)
 			; /* carried for discovery only */
+		else if (strcmp(a, "--cgroup") == 0)
+			cfg->cgroup = v;
+		else if (strcmp(a, "--pids-max") == 0)
+			cfg->pids_max = atoll(v);
+		else if (strcmp(a, "--memory-max") == 0)
+			cfg->memory_max = atoll(v);
+		else if (strcmp(a, "--max-processes") == 0)
+			cfg->sb.max_processes = atol(v);
+		else if (strcmp(a, "--writable") == 0 && cfg->sb.nwritable < MAX_WRITABLE)
+			writable[cfg->sb.nwritable++] = v;
 		else
 			usage();
 		i++;
@@ -935,13 +1047,21 @@ struct kernel_sigaction {
 	unsigned long long mask;
 };
 
-static void exec_main(const struct config *cfg)
+static const struct config *main_cfg; /* for the sandbox's init, which starts main through exec_sandboxed */
+
+/* Main's side between fork and exec; returns only on failure, with errno set and *what (if not exec). */
+static void prepare_exec(const struct config *cfg, int cgroup_procs, const char **what)
 {
 	sigset_t none;
 
 	if (!cfg->foreground && setpgid(0, 0) < 0) {
-		spawn_errno = errno;
-		_exit(127);
+		*what = "setpgid";
+		return;
+	}
+	/* Joined before exec: main and all it starts are in the group from their first instruction. */
+	if (cgroup_procs >= 0 && write(cgroup_procs, "0", 1) < 0) {
+		*what = "join the cgroup";
+		return;
 	}
 	for (int sig = 1; sig <= 64; sig++) {
 		bool keep_ignored = sig != SIGCHLD && (cfg->ignore & (1ULL << (sig - 1)));
@@ -952,35 +1072,119 @@ static void exec_main(const struct config *cfg)
 	}
 	if (caller_nofile.rlim_cur)
 		setrlimit(RLIMIT_NOFILE, &caller_nofile);
+	if (cfg->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		*what = "PR_SET_NO_NEW_PRIVS";
+		return;
+	}
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	execvp(cfg->argv[0], cfg->argv);
+}
+
+static volatile const char *spawn_what; /* set with spawn_errno when main failed before exec */
+
+static void exec_main(const struct config *cfg, int cgroup_procs)
+{
+	const char *what = NULL;
+
+	prepare_exec(cfg, cgroup_procs, &what);
 	spawn_errno = errno;
+	spawn_what = what;
 	_exit(127);
 }
+
+/* In the sandbox's init's child: the group was joined by the init. */
+static void exec_sandboxed(void)
+{
+	const char *what = NULL;
+
+	prepare_exec(main_cfg, -1, &what);
+}
+
+/* Set-up failed after the group was made: no group is left behind. */
+static void fatal_cleanup(struct tree *t, int err, const char *what)
+{
+	if (t->cgroup)
+		cgroup_remove(t->cgroup);
+	fatal(err, what);
+}
+
+static void spawn_sandboxed(const struct config *cfg, struct tree *t, int cgroup_procs)
+{
+	struct sandbox sb = cfg->sb;
+	struct sandbox_child child;
+	const char *what = NULL;
+
+	sb.cgroup_procs = cgroup_procs;
+	main_cfg = cfg;
+	if (sandbox_spawn(&sb, exec_sandboxed, &child, &what) < 0)
+		fatal_cleanup(t, errno, what);
+	t->init = child.init;
+	t->report = child.report;
+	fcntl(t->report, F_SETFL, O_NONBLOCK);
+	if (child.spawn_errno) {
+		t->main_reported = true; /* nothing ran: no `exited` */
+		emit(EV_SPAWN_FAILED " %d", child.spawn_errno);
+		return;
+	}
+	if (child.main <= 0) {
+		kill(t->init, SIGKILL);
+		waitpid(t->init, NULL, 0);
+		fatal_cleanup(t, ESRCH, "find main in the sandbox");
+	}
+	t->main = child.main;
+	t->totals.peak = 1;
+	publish_main(child.main);
+	emit(EV_STARTED " %d %d", child.main, child.init);
+}
+
+static int vfork_procs;
 
 /* vfork keeps the launch cheap: we stay suspended until main has exec'd. Our fds are all O_CLOEXEC. */
 static void spawn_main(const struct config *cfg, struct tree *t)
 {
+	const char *what = NULL;
+	int procs = -1;
+
+	t->report = -1;
+	if (cfg->cgroup) {
+		procs = cgroup_create(cfg->cgroup, cfg->pids_max, cfg->memory_max, &what);
+		if (procs < 0)
+			fatal(errno, what);
+		t->cgroup = cfg->cgroup;
+	}
+	if (cfg->sandbox) {
+		spawn_sandboxed(cfg, t, procs);
+		if (procs >= 0)
+			close(procs);
+		return;
+	}
 	spawn_errno = 0;
+	spawn_what = NULL;
+	vfork_procs = procs; /* not a local: vfork may clobber those */
 	pid_t pid = vfork();
 
 	if (pid == 0)
-		exec_main(cfg);
+		exec_main(cfg, vfork_procs);
+	int err = errno;
+	if (vfork_procs >= 0)
+		close(vfork_procs);
 	if (pid < 0) {
-		emit(EV_SPAWN_FAILED " %d", errno);
+		emit(EV_SPAWN_FAILED " %d", err);
 		return;
 	}
 	if (spawn_errno) {
 		/* It never ran: reaped here so that the totals count only real members. */
 		waitpid(pid, NULL, 0);
+		if (spawn_what)
+			fatal_cleanup(t, spawn_errno, (const char *)spawn_what);
 		emit(EV_SPAWN_FAILED " %d", spawn_errno);
 		return;
 	}
 	t->main = pid;
 	t->totals.peak = 1;
 	publish_main(pid);
-	emit(EV_STARTED " %d", pid);
+	emit(EV_STARTED " %d 0", pid);
 }
 
 /*
@@ -1035,9 +1239,9 @@ static int loop(int sfd, struct tree *t)
 	bool children = reap(t); /* a failed spawn leaves none */
 
 	while (children) {
-		struct pollfd fds[2] = { { sfd, POLLIN, 0 }, { control, POLLIN, 0 } };
+		struct pollfd fds[3] = { { sfd, POLLIN, 0 }, { control, POLLIN, 0 }, { t->report, POLLIN, 0 } };
 		int timeout = t->killing ? ms_until(&t->next_pass) : -1;
-		int n = poll(fds, control >= 0 ? 2 : 1, timeout);
+		int n = poll(fds, 3, timeout); /* a negative fd is skipped */
 		bool child_event = false;
 
 		if (n < 0 && errno != EINTR)
@@ -1046,12 +1250,22 @@ static int loop(int sfd, struct tree *t)
 			read_signals(sfd, t, &child_event);
 		if (n > 0 && control >= 0 && fds[1].revents)
 			read_control(t);
+		if (n > 0 && t->report >= 0 && fds[2].revents)
+			read_report(t, false);
 		if (child_event && !t->killing)
-			sample_peak(t);
+			sample_peak(t, t->init > 0);
 		if (child_event || t->killing)
 			children = reap(t);
 		if (children && t->killing && ms_until(&t->next_pass) == 0)
 			check_orphans(t);
+	}
+	if (t->cgroup) {
+		unsigned long long oom = cgroup_counter(t->cgroup, "memory.events", "oom_kill");
+		unsigned long long pids = cgroup_counter(t->cgroup, "pids.events", "max");
+		if (oom || pids)
+			emit(EV_LIMITS " %llu %llu", oom, pids);
+		if (cgroup_remove(t->cgroup) < 0)
+			warn_errno("remove the cgroup");
 	}
 	emit(EV_EMPTY " %lu %lu %llu %llu %ld", t->totals.processes, t->totals.peak, t->totals.user_us,
 	     t->totals.system_us, t->totals.maxrss_kib);

@@ -2,6 +2,8 @@
 
 /** Wrapping commands (run, timeout) follow GNU timeout. */
 export const exitCodes = {
+  processLimit: 122, // main failed after the tree hit maxProcesses (cgroup pids.max refused a fork)
+  memoryLimit: 123, // main failed after the tree hit maxMemory (the kernel OOM-killed a member)
   timedOut: 124,
   failed: 125, // corral itself failed: bad usage, bad option, missing reaper
   cannotExecute: 126,

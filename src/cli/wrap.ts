@@ -71,6 +71,9 @@ function announceTimeout(tree: Tree, file: string): void {
 /** GNU timeout's status: 124 on timeout (137 if KILL was needed), else main's, 128+n for a signal. */
 export function statusOf(result: TreeResult, preserveStatus: boolean): number {
   const main = result.signal ? signalStatus(signalNumber(result.signal)) : (result.exitCode ?? exitCodes.failed);
+  // A limit that was hit explains a failure better than the status it caused (137 after an OOM kill, 1 after EAGAIN).
+  if (main !== 0 && result.limit === 'memory') return exitCodes.memoryLimit;
+  if (main !== 0 && result.limit === 'processes') return exitCodes.processLimit;
   if (!result.timedOut) return main;
   if (preserveStatus || result.signal === 'SIGKILL') return main;
   return exitCodes.timedOut;
@@ -80,7 +83,7 @@ export function statusOf(result: TreeResult, preserveStatus: boolean): number {
 const raisable = new Set(['SIGHUP', 'SIGINT', 'SIGPIPE', 'SIGALRM', 'SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGKILL']);
 
 function raiseFor(result: TreeResult): NodeJS.Signals | undefined {
-  return !result.timedOut && result.signal && raisable.has(result.signal) ? result.signal : undefined;
+  return !result.timedOut && result.limit === null && result.signal && raisable.has(result.signal) ? result.signal : undefined;
 }
 
 /** The signals our caller had ignored, recorded by bin/corral before node reset them. */

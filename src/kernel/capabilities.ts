@@ -59,10 +59,9 @@ export interface Capabilities {
   levels: Record<LevelName, LevelCapability>;
 }
 
-// TODO(issue 3, parts 2 and 3): the cgroup and sandbox levels.
-const implemented: Record<LevelName, boolean> = { track: true, cgroup: false, sandbox: false };
+const implemented: Record<LevelName, boolean> = { track: true, cgroup: true, sandbox: true };
 
-interface Probe {
+export interface Probe {
   path: string | null;
   error?: string;
   pidfd?: number; // 0, or the errno of pidfd_open
@@ -72,6 +71,12 @@ interface Probe {
 
 let probed: Promise<Probe> | undefined;
 let userManager: Promise<boolean> | undefined;
+
+/** What the reaper's --probe found (user namespaces, Landlock): run once per process. */
+export function probe(): Promise<Probe> {
+  probed ??= runProbe();
+  return probed;
+}
 
 export async function capabilities(): Promise<Capabilities> {
   probed ??= runProbe();

@@ -182,3 +182,65 @@ export function missingControllersNote(
     : 'enable them in the parent group’s cgroup.subtree_control, or ask systemd for them: Delegate=pids memory cpu';
   return `no ${missing.join('/')} controller in ${join(dir, 'cgroup.controllers')}, so no ${missing.map((c) => limitOption[c]).join('/')} limit (${how})`;
 }
+
+// ---- one corral's group: what the library does itself when no reaper is left to do it ----
+
+/** pids listed in the group's cgroup.procs (empty when it is gone). */
+export function groupMembers(dir: string): number[] {
+  try {
+    return readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+export function groupPopulated(dir: string): boolean {
+  try {
+    return /^populated 1$/m.test(readFileSync(join(dir, 'cgroup.events'), 'utf8'));
+  } catch {
+    return false; // gone
+  }
+}
+
+/**
+ * Kills every member at once through cgroup.kill (no pid involved, so none can be mistaken),
+ * waits until cgroup.events says unpopulated (watched, not polled), and removes the group.
+ * Resolves with whether the group is gone; `timeoutMs` bounds the wait.
+ */
+export async function killAndRemoveGroup(dir: string, timeoutMs = 10_000): Promise<boolean> {
+  const { writeFileSync, rmdirSync, watch } = await import('node:fs');
+  const kill = (): void => {
+    try {
+      writeFileSync(join(dir, 'cgroup.kill'), '1');
+    } catch {
+      // gone already, or no cgroup.kill (< 5.14): the members of a frozen group get SIGKILL below
+    }
+  };
+  kill();
+  if (groupPopulated(dir)) {
+    await new Promise<void>((resolve) => {
+      let watcher: ReturnType<typeof watch> | undefined;
+      const done = (): void => {
+        watcher?.close();
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      try {
+        watcher = watch(join(dir, 'cgroup.events'), () => {
+          if (!groupPopulated(dir)) done();
+          else kill(); // a member that survived (a leader whose threads live on): again
+        });
+      } catch {
+        done();
+      }
+      if (!groupPopulated(dir)) done();
+    });
+  }
+  try {
+    rmdirSync(dir);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOENT';
+  }
+}

@@ -4,6 +4,7 @@ import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import { ReaperError } from '../errors.js';
 import type { NormalizedOptions } from '../options.js';
+import type { LevelPlan } from '../tree/levels.js';
 import { decodeEvent, encodeKill, encodeSignal, PROTOCOL_VERSION, type ReaperEvent } from './protocol.js';
 
 export interface ReaperExit {
@@ -20,9 +21,9 @@ export class ReaperClient extends EventEmitter {
   #control: Socket;
   #buffer = '';
 
-  constructor(path: string, options: NormalizedOptions) {
+  constructor(path: string, options: NormalizedOptions, plan: LevelPlan) {
     super();
-    this.process = spawn(path, reaperArgv(options), {
+    this.process = spawn(path, reaperArgv(options, plan), {
       cwd: options.cwd,
       env: options.env,
       stdio: [...options.stdio, 'pipe'],
@@ -95,11 +96,24 @@ export class ReaperClient extends EventEmitter {
   }
 }
 
-function reaperArgv(options: NormalizedOptions): string[] {
+function reaperArgv(options: NormalizedOptions, plan: LevelPlan): string[] {
   // --main: ten digits the reaper overwrites with main's pid, so /proc/PID/cmdline tells it.
-  const argv = ['--id', options.id, '--level', options.level, '--main', '0000000000', '--parent', String(process.pid)];
+  const argv = ['--id', options.id, '--level', plan.level, '--main', '0000000000', '--parent', String(process.pid)];
   if (options.name !== undefined) argv.push('--name', options.name);
   if (options.foreground) argv.push('--foreground');
+  if (options.noNewPrivileges) argv.push('--no-new-privs');
+  if (plan.cgroup) {
+    argv.push('--cgroup', plan.cgroup.dir);
+    if (plan.cgroup.pidsMax !== undefined) argv.push('--pids-max', String(plan.cgroup.pidsMax));
+    if (plan.cgroup.memoryMax !== undefined) argv.push('--memory-max', String(plan.cgroup.memoryMax));
+  }
+  if (plan.level === 'sandbox') {
+    argv.push('--sandbox');
+    if (plan.sandboxProcesses !== undefined) argv.push('--max-processes', String(plan.sandboxProcesses));
+    if (!options.sandbox.network) argv.push('--no-network');
+    if (options.sandbox.readOnly) argv.push('--read-only');
+    for (const path of options.sandbox.writable) argv.push('--writable', path);
+  }
   if (options.ignoredSignals.length > 0) {
     const mask = options.ignoredSignals.reduce((m, n) => m | (1n << BigInt(n - 1)), 0n);
     argv.push('--ignore', mask.toString(16));

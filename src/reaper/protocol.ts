@@ -1,14 +1,15 @@
 // The controller <-> reaper protocol, controller side. The same table lives in
 // native/reaper/protocol.h and docs/protocol.md; a test checks they agree.
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 export const CONTROL_FD = 3;
 
 export const events = {
   hello: 'hello', // hello VERSION REAPER_PID
-  started: 'started', // started MAIN_PID
+  started: 'started', // started MAIN_PID INIT_PID
   spawnFailed: 'spawn-failed', // spawn-failed ERRNO
   exited: 'exited', // exited CODE SIGNAL CORE
+  limits: 'limits', // limits OOM_KILLS PIDS_MAX_HITS
   empty: 'empty', // empty PROCESSES PEAK USER_US SYSTEM_US MAXRSS_KIB
   warn: 'warn', // warn ERRNO WHAT
   fatal: 'fatal', // fatal ERRNO WHAT
@@ -35,9 +36,10 @@ export interface Totals {
 
 export type ReaperEvent =
   | { type: 'hello'; version: number; pid: number }
-  | { type: 'started'; pid: number }
+  | { type: 'started'; pid: number; init: number }
   | { type: 'spawn-failed'; errno: number }
   | { type: 'exited'; exitCode: number | null; signal: number | null; core: boolean }
+  | { type: 'limits'; oomKills: number; pidsMaxHits: number }
   | { type: 'empty'; totals: Totals }
   | { type: 'warn' | 'fatal'; errno: number; what: string };
 
@@ -49,7 +51,9 @@ export function decodeEvent(line: string): ReaperEvent | undefined {
     case events.hello:
       return { type, version: n[0] ?? 0, pid: n[1] ?? 0 };
     case events.started:
-      return { type, pid: n[0] ?? 0 };
+      return { type, pid: n[0] ?? 0, init: n[1] ?? 0 };
+    case events.limits:
+      return { type, oomKills: n[0] ?? 0, pidsMaxHits: n[1] ?? 0 };
     case events.spawnFailed:
       return { type, errno: n[0] ?? 0 };
     case events.exited:

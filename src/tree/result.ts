@@ -20,6 +20,10 @@ export interface TreeResult extends MainExit {
   timedOut: boolean;
   killed: boolean;
   leftovers: number;
+  /** The limit that ended the tree or refused it forks: timeout, memory (OOM kill), processes (pids.max). */
+  limit: 'timeout' | 'memory' | 'processes' | null;
+  /** OOM kills in the tree's cgroup (cgroup level with maxMemory). */
+  oomKills: number;
   durationMs: number;
   totals: Totals;
   stdout?: string;
@@ -36,6 +40,7 @@ export function succeeded(result: TreeResult): boolean {
 export function describeFailure(result: TreeResult, timeoutMs: number): string {
   const command = result.command.map(quote).join(' ');
   if (result.timedOut) return `Command timed out after ${timeoutMs} ms: ${command}`;
+  if (result.limit === 'memory') return `Command ran out of memory (maxMemory; ${result.oomKills} OOM kill(s)): ${command}`;
   if (result.signal) return `Command was killed with ${result.signal}: ${command}`;
   if (result.killed) return `Command was killed: ${command}`;
   return `Command failed with exit code ${result.exitCode}: ${command}`;

@@ -5,6 +5,7 @@ import {
   CommandNotFoundError,
   ForkFailedError,
   InvalidOptionError,
+  LevelUnavailableError,
   ReaperError,
   UnsupportedPlatformError,
 } from '../errors.js';
@@ -13,6 +14,7 @@ import { type NormalizedOptions, normalizeOptions, type SpawnOptions } from '../
 import { ReaperClient, type ReaperExit } from '../reaper/client.js';
 import { locateReaper } from '../reaper/locate.js';
 import type { ReaperEvent } from '../reaper/protocol.js';
+import { type LevelPlan, resolveLevel } from './levels.js';
 import { Tree } from './tree.js';
 
 export async function spawnTree(file: string, args?: readonly string[], options?: SpawnOptions): Promise<Tree> {
@@ -20,22 +22,24 @@ export async function spawnTree(file: string, args?: readonly string[], options?
   const normalized = normalizeOptions(file, args, options);
   checkPlatform();
   checkCwd(normalized.cwd);
-  const client = new ReaperClient(locateReaper(), normalized);
-  return attach(client, normalized, startedAt);
+  const plan = await resolveLevel(normalized);
+  normalized.level = plan.level;
+  const client = new ReaperClient(locateReaper(), normalized, plan);
+  return attach(client, normalized, plan, startedAt);
 }
 
 /** Resolves with the Tree once main runs; rejects once the reaper is gone if it never did. */
-function attach(client: ReaperClient, options: NormalizedOptions, startedAt: number): Promise<Tree> {
+function attach(client: ReaperClient, options: NormalizedOptions, plan: LevelPlan, startedAt: number): Promise<Tree> {
   return new Promise((resolve, reject) => {
     let failure: Error | undefined;
     const onEvent = (event: ReaperEvent): void => {
       if (event.type === 'started') {
         cleanup();
-        resolve(new Tree(client, options, event.pid, startedAt));
+        resolve(new Tree(client, options, { main: event.pid, init: event.init, cgroup: plan.cgroup?.dir }, startedAt));
       } else if (event.type === 'spawn-failed') {
         failure = spawnFailure(options.file, errnoName(event.errno));
       } else if (event.type === 'fatal') {
-        failure = new ReaperError(`corral-reaper could not set up: ${event.what}: ${errnoName(event.errno)}`);
+        failure = setupFailure(plan, event.what, errnoName(event.errno));
       }
     };
     const onExit = (exit: ReaperExit): void => {
@@ -57,6 +61,16 @@ function attach(client: ReaperClient, options: NormalizedOptions, startedAt: num
     client.on('exit', onExit);
     client.on('error', onError);
   });
+}
+
+function setupFailure(plan: LevelPlan, what: string, errno: string): Error {
+  if (plan.level === 'track') return new ReaperError(`corral-reaper could not set up: ${what}: ${errno}`);
+  // The level was judged available, yet setting it up failed: say which level, and what to check.
+  return new LevelUnavailableError(
+    plan.level,
+    `the ${plan.level} level could not be set up: ${what}: ${errno}`,
+    'run `corral doctor` for what this machine allows; choose another level with --level (or `level`)',
+  );
 }
 
 function spawnFailure(file: string, errno: string): Error {

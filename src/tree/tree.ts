@@ -2,6 +2,7 @@
 import { EventEmitter } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
 import { ReaperError } from '../errors.js';
+import { groupMembers, killAndRemoveGroup } from '../kernel/cgroup.js';
 import { descendantsOf } from '../kernel/proc.js';
 import { defaults, type NormalizedOptions, type ResolvedLevel } from '../options.js';
 import type { ReaperClient, ReaperExit } from '../reaper/client.js';
@@ -21,8 +22,12 @@ export interface KillOptions {
 export class Tree extends EventEmitter {
   readonly id: string;
   readonly name: string | undefined;
-  readonly level: ResolvedLevel = 'track';
+  readonly level: ResolvedLevel;
   readonly pid: number;
+  /** Sandbox: the init (pid 1 inside), outside pid; not a member. 0 in other levels. */
+  readonly initPid: number;
+  /** cgroup level (or sandbox with a cgroup): the tree's group directory. */
+  readonly cgroup: string | undefined;
   readonly reaperPid: number;
   readonly stdin: Writable | null;
   readonly stdout: Readable | null;
@@ -43,9 +48,20 @@ export class Tree extends EventEmitter {
   #sent = new Set<number>();
   #timeout: { cancel(): void } | undefined;
   #resolveExited!: (exit: MainExit) => void;
+  #oomKills = 0;
+  #pidsMaxHits = 0;
 
-  constructor(client: ReaperClient, options: NormalizedOptions, mainPid: number, startedAt: number) {
+  constructor(
+    client: ReaperClient,
+    options: NormalizedOptions,
+    ids: { main: number; init: number; cgroup: string | undefined },
+    startedAt: number,
+  ) {
     super();
+    const mainPid = ids.main;
+    this.level = options.level;
+    this.initPid = ids.init;
+    this.cgroup = ids.cgroup;
     this.#client = client;
     this.#options = options;
     this.#startedAt = startedAt;
@@ -74,7 +90,11 @@ export class Tree extends EventEmitter {
 
   /** Live members (main and every descendant), read from /proc now. */
   pids(): number[] {
-    return this.#finished || !this.#client.running ? [] : descendantsOf(this.reaperPid);
+    if (this.#finished || !this.#client.running) return [];
+    const tree = descendantsOf(this.reaperPid).filter((pid) => pid !== this.initPid);
+    if (this.cgroup === undefined) return tree;
+    // The group's members: the same processes, unless root inside moved one out (or in).
+    return [...new Set([...tree, ...groupMembers(this.cgroup)])].filter((pid) => pid !== this.initPid);
   }
 
   /** Sends `signal` to every member of the tree, once each. */
@@ -143,6 +163,9 @@ export class Tree extends EventEmitter {
       const result = this.#result();
       this.emit('done', result);
       resolve(result);
+    } else if (event.type === 'limits') {
+      this.#oomKills = event.oomKills;
+      this.#pidsMaxHits = event.pidsMaxHits;
     } else if (event.type === 'warn') {
       this.emit('warning', new ReaperError(`corral-reaper: ${event.what} (errno ${event.errno})`));
     }
@@ -173,7 +196,22 @@ export class Tree extends EventEmitter {
     this.#finish();
     const how = exit.signal ? `was killed by ${exit.signal}` : `exited with status ${exit.code}`;
     if (this.#exit === undefined) this.#resolveExited({ exitCode: null, signal: null, coreDumped: false });
-    reject(new ReaperError(`corral-reaper ${how} before the tree was empty; its processes may have escaped`));
+    if (this.cgroup === undefined) {
+      reject(new ReaperError(`corral-reaper ${how} before the tree was empty; its processes may have escaped`));
+      return;
+    }
+    // The group still holds every member, orphaned or not: kill them all through it, then remove it.
+    const dir = this.cgroup;
+    void killAndRemoveGroup(dir).then((removed) => {
+      this.emit('warning', new ReaperError(`corral-reaper ${how}; the tree was killed through its cgroup ${dir}`));
+      reject(
+        new ReaperError(
+          removed
+            ? `corral-reaper ${how} before the tree was empty; every process of the tree was killed through its cgroup`
+            : `corral-reaper ${how}; its cgroup ${dir} could not be emptied and removed: run \`corral kill ${this.id}\``,
+        ),
+      );
+    });
   }
 
   #result(): TreeResult {
@@ -189,6 +227,8 @@ export class Tree extends EventEmitter {
       timedOut: this.#timedOut,
       killed: this.#killed,
       leftovers: this.#leftovers,
+      limit: this.#timedOut ? 'timeout' : this.#oomKills > 0 ? 'memory' : this.#pidsMaxHits > 0 ? 'processes' : null,
+      oomKills: this.#oomKills,
       durationMs: Math.round((performance.now() - this.#startedAt) * 1000) / 1000,
       totals: this.#totals as Totals,
     };

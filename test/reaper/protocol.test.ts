@@ -44,6 +44,9 @@ test('both sides speak the same protocol version', () => {
 
 test('events decode into typed fields', () => {
   assert.deepEqual(decodeEvent('hello 1 42'), { type: 'hello', version: 1, pid: 42 });
+  assert.deepEqual(decodeEvent('started 7 0'), { type: 'started', pid: 7, init: 0 });
+  assert.deepEqual(decodeEvent('started 9 8'), { type: 'started', pid: 9, init: 8 });
+  assert.deepEqual(decodeEvent('limits 1 0'), { type: 'limits', oomKills: 1, pidsMaxHits: 0 });
   assert.deepEqual(decodeEvent('exited 3 0 0'), { type: 'exited', exitCode: 3, signal: null, core: false });
   assert.deepEqual(decodeEvent('exited -1 9 1'), { type: 'exited', exitCode: null, signal: 9, core: true });
   assert.deepEqual(decodeEvent('empty 5 3 1500 2500 1024'), {

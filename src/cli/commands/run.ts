@@ -1,4 +1,6 @@
 // corral run [OPTIONS] [--] COMMAND [ARG...]
+import { resolve } from 'node:path';
+import type { Level } from '../../options.js';
 import { parseOptions } from '../args.js';
 import type { Outcome } from '../outcome.js';
 import { UsageError } from '../usage-error.js';
@@ -18,13 +20,25 @@ double-forked or called setsid().
                            instead of stopping it (still bounded by --timeout)
       --foreground         keep COMMAND in corral's process group (reads from the tty)
       --name NAME          name the corral (shown by ps and usable by kill)
-      --level LEVEL        containment level: auto (default) or track
+      --level LEVEL        containment level: auto (default), track, cgroup or sandbox
+                           (see 'corral doctor' for what this machine allows)
+      --sandbox            short for --level sandbox
+      --max-procs N        at most N processes (threads count) in the tree: forks
+                           beyond fail (cgroup pids.max, or RLIMIT_NPROC in a sandbox)
+      --max-memory SIZE    memory limit (512M, 2G; cgroup memory.max): OOM kill beyond
+      --no-network         sandbox: only a private loopback, no unix sockets
+      --read-only          sandbox: no writes outside --writable (Landlock)
+      --writable PATH      a path that stays writable under --read-only (repeatable)
+      --no-new-privs       setuid binaries and file capabilities grant nothing
       --json               print the result as JSON on stdout when the tree is gone
   -v, --verbose            print a summary line on stderr when the tree is gone
   -h, --help               show this help
 
 Exit status: COMMAND's; 128+N if it died of signal N; 124 timed out;
-125 corral failed; 126 COMMAND not executable; 127 COMMAND not found.`;
+123 COMMAND failed after the memory limit OOM-killed part of the tree;
+122 COMMAND failed after the process limit refused a fork;
+125 corral failed (also: a level or limit this machine cannot provide);
+126 COMMAND not executable; 127 COMMAND not found.`;
 
 const options = {
   timeout: { type: 'string', short: 't' },
@@ -34,6 +48,13 @@ const options = {
   foreground: { type: 'boolean' },
   name: { type: 'string' },
   level: { type: 'string' },
+  sandbox: { type: 'boolean' },
+  'max-procs': { type: 'string' },
+  'max-memory': { type: 'string' },
+  'no-network': { type: 'boolean' },
+  'read-only': { type: 'boolean' },
+  writable: { type: 'string', multiple: true },
+  'no-new-privs': { type: 'boolean' },
   json: { type: 'boolean' },
   verbose: { type: 'boolean', short: 'v' },
   help: { type: 'boolean', short: 'h' },
@@ -55,7 +76,13 @@ export async function runCommand(argv: readonly string[]): Promise<Outcome> {
       leftovers: values.wait ? 'wait' : 'kill',
       foreground: values.foreground,
       name: values.name,
-      level: values.level as 'auto',
+      level: chooseLevel(values.level, values.sandbox),
+      maxProcesses: values['max-procs'] === undefined ? undefined : count('--max-procs', values['max-procs']),
+      maxMemory: values['max-memory'],
+      network: values['no-network'] ? false : undefined,
+      readOnly: values['read-only'],
+      writable: values.writable?.map((p) => resolve(p)),
+      noNewPrivileges: values['no-new-privs'],
     },
     {
       json: values.json ?? false,
@@ -65,4 +92,17 @@ export async function runCommand(argv: readonly string[]): Promise<Outcome> {
       forwardGrace: killAfter,
     },
   );
+}
+
+function chooseLevel(level: string | undefined, sandbox: boolean | undefined): Level | undefined {
+  if (sandbox && level !== undefined && level !== 'sandbox') {
+    throw new UsageError(`--sandbox conflicts with --level ${level}`, 'give one of them');
+  }
+  return (sandbox ? 'sandbox' : level) as Level | undefined;
+}
+
+/** A whole number for a flag; the library checks the range and says what is expected. */
+function count(flag: string, text: string): number {
+  if (!/^\d+$/.test(text)) throw new UsageError(`${flag} expects a whole number, got '${text}'`, `e.g. ${flag} 100`);
+  return Number(text);
 }

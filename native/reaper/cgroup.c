@@ -1,0 +1,212 @@
+/*
+ * The cgroup level: one cgroup v2 group per corral, made by the reaper before
+ * main exists and joined by main between fork and exec, so that membership is
+ * the tree from its first instruction. The reaper itself stays outside: the
+ * group's cgroup.kill then spares it, and it is there to remove the group.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "contain.h"
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_send_signal
+#define SYS_pidfd_send_signal 424
+#endif
+
+static int write_file(const char *dir, const char *file, const char *text)
+{
+	char path[PATH_MAX];
+	int fd, saved;
+	ssize_t n;
+
+	if (snprintf(path, sizeof path, "%s/%s", dir, file) >= (int)sizeof path) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = write(fd, text, strlen(text));
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return n < 0 ? -1 : 0;
+}
+
+/* Reads a small cgroupfs file into buf (NUL-terminated); bytes read or -1. */
+static ssize_t read_file(const char *dir, const char *file, char *buf, size_t size)
+{
+	char path[PATH_MAX];
+	ssize_t n, total = 0;
+	int fd;
+
+	snprintf(path, sizeof path, "%s/%s", dir, file);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	while (total < (ssize_t)size - 1 && (n = read(fd, buf + total, size - 1 - (size_t)total)) > 0)
+		total += n;
+	close(fd);
+	buf[total] = '\0';
+	return total;
+}
+
+int cgroup_create(const char *dir, long long pids_max, long long memory_max, const char **what)
+{
+	char num[32];
+	char path[PATH_MAX];
+
+	if (mkdir(dir, 0755) < 0) {
+		*what = "mkdir of the cgroup";
+		return -1;
+	}
+	if (pids_max > 0) {
+		snprintf(num, sizeof num, "%lld", pids_max);
+		if (write_file(dir, "pids.max", num) < 0) {
+			*what = "pids.max of the cgroup";
+			goto fail;
+		}
+	}
+	if (memory_max > 0) {
+		snprintf(num, sizeof num, "%lld", memory_max);
+		/* No swap either: the limit is what the tree may hold, not what it may page out. */
+		if (write_file(dir, "memory.max", num) < 0 || (write_file(dir, "memory.swap.max", "0") < 0 && errno != ENOENT)) {
+			*what = "memory.max of the cgroup";
+			goto fail;
+		}
+	}
+	snprintf(path, sizeof path, "%s/cgroup.procs", dir);
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0) {
+		*what = "cgroup.procs of the cgroup";
+		goto fail;
+	}
+	return fd;
+fail:;
+	int saved = errno;
+	rmdir(dir);
+	errno = saved;
+	return -1;
+}
+
+/* Its pid is pinned by the pidfd only while it lives: membership is read after opening it, then it is checked alive. */
+static bool member(const char *dir, pid_t pid, int fd)
+{
+	char path[64], buf[PATH_MAX + 8];
+	int f;
+	ssize_t n;
+
+	snprintf(path, sizeof path, "/proc/%d/cgroup", pid);
+	f = open(path, O_RDONLY | O_CLOEXEC);
+	if (f < 0)
+		return false;
+	n = read(f, buf, sizeof buf - 1);
+	close(f);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	char *line = strstr(buf, "0::/");
+	if (!line || (line != buf && line[-1] != '\n'))
+		return false;
+	char *rel = line + 3, *end = strchr(rel, '\n');
+	if (end)
+		*end = '\0';
+	size_t dl = strlen(dir), rl = strlen(rel);
+	/* dir is MOUNT/REL: the group's path through this mount ends with its path in the hierarchy. */
+	if (rl <= 1 || rl > dl || strcmp(dir + dl - rl, rel) != 0)
+		return false;
+	return syscall(SYS_pidfd_send_signal, fd, 0, NULL, 0) == 0;
+}
+
+unsigned long cgroup_signal_members(const char *dir, int sig)
+{
+	char path[PATH_MAX];
+	unsigned long n = 0;
+	FILE *f;
+	int pid;
+
+	snprintf(path, sizeof path, "%s/cgroup.procs", dir);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fscanf(f, "%d", &pid) == 1) {
+		int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+		if (fd < 0)
+			continue;
+		if (member(dir, pid, fd) && syscall(SYS_pidfd_send_signal, fd, sig, NULL, 0) == 0)
+			n++;
+		close(fd);
+	}
+	fclose(f);
+	return n;
+}
+
+void cgroup_kill(const char *dir)
+{
+	if (write_file(dir, "cgroup.kill", "1") < 0) {
+		/* Before Linux 5.14: frozen, nothing in the group can fork while each member is signalled. */
+		bool frozen = write_file(dir, "cgroup.freeze", "1") == 0;
+		cgroup_signal_members(dir, SIGKILL);
+		if (frozen)
+			write_file(dir, "cgroup.freeze", "0");
+	}
+	/*
+	 * Seen on 6.18: a process whose main thread exited while other threads run
+	 * survives cgroup.kill (and looks like a zombie in /proc/PID/stat).
+	 */
+	cgroup_signal_members(dir, SIGKILL);
+}
+
+bool cgroup_populated(const char *dir)
+{
+	char buf[256];
+
+	if (read_file(dir, "cgroup.events", buf, sizeof buf) < 0)
+		return false;
+	char *p = strstr(buf, "populated ");
+	return p && p[10] == '1';
+}
+
+unsigned long long cgroup_counter(const char *dir, const char *file, const char *key)
+{
+	char buf[1024];
+	size_t kl = strlen(key);
+
+	if (read_file(dir, file, buf, sizeof buf) < 0)
+		return 0;
+	for (char *line = buf; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+		if (strncmp(line, key, kl) == 0 && line[kl] == ' ')
+			return strtoull(line + kl + 1, NULL, 10);
+	return 0;
+}
+
+int cgroup_remove(const char *dir)
+{
+	/* Bounded: 200 tries, 1 ms apart at first, then 10 ms (a dying process leaves the group as it exits). */
+	for (int i = 0; i < 200; i++) {
+		if (rmdir(dir) == 0 || errno == ENOENT)
+			return 0;
+		if (errno != EBUSY)
+			return -1;
+		if (cgroup_populated(dir))
+			cgroup_kill(dir);
+		struct timespec ts = { 0, (i < 20 ? 1 : 10) * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+	errno = EBUSY;
+	return -1;
+}

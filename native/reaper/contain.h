@@ -1,0 +1,61 @@
+/*
+ * The two strong containment levels, reaper side: a cgroup v2 group that holds
+ * the tree (cgroup.c) and a user + pid (+ mount, + network) namespace with a
+ * small init as pid 1 (sandbox.c). README.md beside this file has the contract.
+ */
+#ifndef CORRAL_CONTAIN_H
+#define CORRAL_CONTAIN_H
+
+#include <stdbool.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+
+/* ---- cgroup.c ---- */
+
+/*
+ * Makes the group `dir` (it must not exist), writes the limits that are set
+ * (> 0) and returns its cgroup.procs opened for writing, for main to join
+ * itself with "0" between fork and exec. -1 with errno and *what set on failure
+ * (the group is removed again).
+ */
+int cgroup_create(const char *dir, long long pids_max, long long memory_max, const char **what);
+/* SIGKILL every member: cgroup.kill (else freeze, signal each, thaw), then each pid still listed. */
+void cgroup_kill(const char *dir);
+/* Sends `sig` to every pid listed in cgroup.procs that is provably a member; returns how many. */
+unsigned long cgroup_signal_members(const char *dir, int sig);
+bool cgroup_populated(const char *dir);
+/* A key's value in a flat-keyed file of the group (memory.events oom_kill, pids.events max); 0 if absent. */
+unsigned long long cgroup_counter(const char *dir, const char *file, const char *key);
+/* Kills what is left, waits (bounded) until it is unpopulated and removes the group. 0 or -1 with errno. */
+int cgroup_remove(const char *dir);
+
+/* ---- sandbox.c ---- */
+
+struct sandbox {
+	bool network_off; /* a private network namespace with only loopback up, no AF_UNIX sockets */
+	bool read_only; /* Landlock: no writes outside `writable` (and /dev/null and friends) */
+	bool no_new_privs;
+	const char **writable;
+	int nwritable;
+	long max_processes; /* RLIMIT_NPROC inside the user namespace for the tree's uid; 0 = none */
+	int cgroup_procs; /* the init joins this group (written by the reaper); -1 = none */
+};
+
+struct sandbox_child {
+	pid_t init; /* outer pid of the init: our child */
+	pid_t main; /* outer pid of main, 0 if it could not start */
+	int report; /* read end: lines from the init (see sandbox.c) */
+	int spawn_errno; /* set when main could not be started */
+};
+
+/*
+ * Starts the init in fresh namespaces and main as its child. `exec_main` runs
+ * in main's process after the sandbox is in place and must not return unless
+ * exec failed (errno set). Returns 0, or -1 with errno and *what set when the
+ * sandbox could not be made (nothing is left running).
+ */
+int sandbox_spawn(const struct sandbox *sb, void (*exec_main)(void), struct sandbox_child *out, const char **what);
+/* Applies the restrictions to the calling process (main, before exec). 0 or -1 with errno and *what. */
+int sandbox_restrict(const struct sandbox *sb, const char **what);
+
+#endif
