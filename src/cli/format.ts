@@ -13,7 +13,9 @@ export function formatSummary(result: TreeResult): string {
     ended,
     `${t.processes} reaped, peak ${t.peakProcesses}`,
     result.leftovers > 0 ? `${result.leftovers} leftover${result.leftovers === 1 ? '' : 's'} stopped` : undefined,
-    result.limit === 'memory' ? `memory limit hit (${result.oomKills} OOM kill${result.oomKills === 1 ? '' : 's'})` : undefined,
+    result.limit === 'memory'
+      ? `memory limit hit (${result.oomKills} OOM kill${result.oomKills === 1 ? '' : 's'})`
+      : undefined,
     result.limit === 'processes' ? 'process limit hit (forks refused)' : undefined,
     `cpu ${seconds(t.cpuUserMs)} user ${seconds(t.cpuSystemMs)} sys`,
     `max rss ${mebibytes(t.peakRssKiB)}`,

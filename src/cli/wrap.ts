@@ -83,7 +83,9 @@ export function statusOf(result: TreeResult, preserveStatus: boolean): number {
 const raisable = new Set(['SIGHUP', 'SIGINT', 'SIGPIPE', 'SIGALRM', 'SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGKILL']);
 
 function raiseFor(result: TreeResult): NodeJS.Signals | undefined {
-  return !result.timedOut && result.limit === null && result.signal && raisable.has(result.signal) ? result.signal : undefined;
+  return !result.timedOut && result.limit === null && result.signal && raisable.has(result.signal)
+    ? result.signal
+    : undefined;
 }
 
 /** The signals our caller had ignored, recorded by bin/corral before node reset them. */

@@ -3,6 +3,8 @@
 // pidfd, by the reaper binary's tool mode): it forwards catchable signals to every member and
 // kills the whole tree on signal 36 (SIG_KILL_TREE); it exits once the tree is empty.
 import { execFile } from 'node:child_process';
+import { watch } from 'node:fs';
+import { join } from 'node:path';
 import {
   AmbiguousCorralError,
   InvalidOptionError,
@@ -10,6 +12,8 @@ import {
   NotPermittedError,
   ReaperError,
 } from '../errors.js';
+import { groupMembers, groupPopulated, killAndRemoveGroup } from '../kernel/cgroup.js';
+import { readStat } from '../kernel/proc.js';
 import { locateReaper } from '../reaper/locate.js';
 import { reaperSignals } from '../reaper/protocol.js';
 import { parseSignal } from '../tree/signal.js';
@@ -59,6 +63,7 @@ export async function attachCorral(idOrName: string): Promise<AttachedTree> {
   const info = findCorral(idOrName);
   const me = process.getuid?.() ?? -1;
   if (me !== 0 && info.uid !== me) throw new NotPermittedError(info.id, info.uid);
+  if (info.orphaned && info.cgroup !== undefined) return attachOrphan(info, info.cgroup);
   // Started when first needed: a waiting child would keep a mere lister alive until the tree ends.
   let waiting: Promise<void> | undefined;
   const done = (): Promise<void> => {
@@ -98,6 +103,68 @@ export async function attachCorral(idOrName: string): Promise<AttachedTree> {
     },
     get done() {
       return done();
+    },
+  };
+}
+
+/**
+ * A group with no reaper: its members are signalled one by one, each proven by pid and start time
+ * (the tool mode's pidfd); a kill is cgroup.kill, which names no pid at all, then the group is removed.
+ */
+function attachOrphan(info: CorralInfo, dir: string): AttachedTree {
+  const signalAll = async (signo: number): Promise<void> => {
+    await Promise.all(
+      groupMembers(dir).map((pid) => {
+        const start = readStat(pid)?.startTime;
+        return start === undefined ? 0 : tool(['--signal', String(pid), String(start), String(signo)]);
+      }),
+    );
+  };
+  let removing: Promise<void> | undefined;
+  const removeGroup = (): Promise<void> => {
+    removing ??= killAndRemoveGroup(dir).then((removed) => {
+      if (!removed) throw new ReaperError(`cgroup ${dir} could not be emptied and removed`);
+    });
+    return removing;
+  };
+  const emptied = (): Promise<void> =>
+    new Promise((resolve) => {
+      const check = (): void => {
+        if (!groupPopulated(dir)) {
+          watcher?.close();
+          void removeGroup().then(resolve, resolve);
+        }
+      };
+      let watcher: ReturnType<typeof watch> | undefined;
+      try {
+        watcher = watch(join(dir, 'cgroup.events'), check);
+      } catch {}
+      check();
+    });
+  return {
+    info,
+    id: info.id,
+    name: info.name,
+    reaperPid: 0,
+    pids: () => groupMembers(dir),
+    signal: async (signal) => signalAll(parseSignal(signal)),
+    async kill(signal = 'SIGTERM', options = {}) {
+      const signo = parseSignal(signal);
+      const grace =
+        options.grace === Number.POSITIVE_INFINITY
+          ? Number.POSITIVE_INFINITY
+          : validateDuration('grace', options.grace, 5000);
+      if (signo !== SIGKILL && grace !== 0) {
+        await signalAll(signo);
+        const ended = emptied();
+        const escalation = armTimer(grace, () => void removeGroup().catch(() => {}));
+        await ended;
+        escalation.cancel();
+      }
+      return removeGroup();
+    },
+    get done() {
+      return emptied();
     },
   };
 }

@@ -1,5 +1,7 @@
 // list(): every live corral visible to this user, read from /proc now.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { groupMembers, groupPopulated } from '../kernel/cgroup.js';
 import {
   descendantsOf,
   listPids,
@@ -9,6 +11,7 @@ import {
   readUid,
   ticksPerSecond,
 } from '../kernel/proc.js';
+import { cgroupSite, groupPattern } from '../tree/levels.js';
 import { type CorralRef, readReaper, reaperComm } from './reaper-identity.js';
 
 export interface CorralInfo extends CorralRef {
@@ -23,6 +26,11 @@ export interface CorralInfo extends CorralRef {
   rssKiB: number;
   /** The enclosing corral's id, for a corral started inside another. */
   parentId: string | undefined;
+  /**
+   * A cgroup whose reaper and controller are both gone (killed): its processes live on in the
+   * group, and only the group holds them. `reaperPid` is 0; `kill` empties and removes it.
+   */
+  orphaned: boolean;
 }
 
 /**
@@ -32,6 +40,8 @@ export interface CorralInfo extends CorralRef {
  */
 export function listCorrals(options: { allUsers?: boolean } = {}): CorralInfo[] {
   const me = options.allUsers ? 0 : (process.getuid?.() ?? -1);
+  // Groups first, then /proc: a group's reaper exists before the group, so none looks orphaned by mistake.
+  const groups = corralGroups();
   const bootMs = Date.now() - uptimeMs();
   const stats = new Map<number, ProcStat>();
   const children = new Map<number, number[]>();
@@ -53,6 +63,16 @@ export function listCorrals(options: { allUsers?: boolean } = {}): CorralInfo[] 
     const info = describe(ref, uid, bootMs, stats, children);
     // Main gone and no member left: the tree is over; its reaper is only saying goodbye.
     if (info.pid !== null || info.processes > 0) out.push(info);
+  }
+  const live = new Set(out.map((c) => c.id));
+  for (const stat of stats.values()) {
+    const ref = stat.comm === reaperComm ? readReaper(stat) : undefined;
+    if (ref) live.add(ref.id);
+  }
+  for (const [id, dir] of groups) {
+    if (live.has(id)) continue;
+    const info = describeOrphan(id, dir, stats);
+    if (info && (me === 0 || info.uid === me)) out.push(info);
   }
   return out.sort((a, b) => a.reaperStart - b.reaperStart || a.reaperPid - b.reaperPid);
 }
@@ -90,6 +110,74 @@ function describe(
     cpuMs: (ticks * 1000) / ticksPerSecond,
     rssKiB: (pages * pageBytes()) / 1024,
     parentId: enclosing(ref.reaperPid, stats),
+    orphaned: false,
+  };
+}
+
+/** corral-<id> groups where this process would make them, and beneath those (nested corrals). */
+function corralGroups(): Map<string, string> {
+  const found = new Map<string, string>();
+  const parent = cgroupSite().parent;
+  const scan = (dir: string, depth: number): void => {
+    let entries: string[];
+    try {
+      entries = readdirSync(dir);
+    } catch {
+      return;
+    }
+    for (const name of entries) {
+      const match = groupPattern.exec(name);
+      if (!match) continue;
+      found.set(match[1] as string, join(dir, name));
+      if (depth < 8) scan(join(dir, name), depth + 1);
+    }
+  };
+  if (parent !== null) scan(parent, 0);
+  return found;
+}
+
+/** An orphaned group as a corral; an empty one is removed instead (nothing is left to list). */
+function describeOrphan(id: string, dir: string, stats: Map<number, ProcStat>): CorralInfo | undefined {
+  if (!groupPopulated(dir)) {
+    try {
+      rmdirSync(dir); // EBUSY if it filled meanwhile or has groups beneath: then it stays listed next time
+    } catch {}
+    return undefined;
+  }
+  let uid = 0;
+  let startedAt = new Date();
+  try {
+    const st = statSync(dir);
+    uid = st.uid;
+    startedAt = st.birthtime.getTime() > 0 ? st.birthtime : st.ctime;
+  } catch {
+    return undefined;
+  }
+  let ticks = 0;
+  let pages = 0;
+  const members = groupMembers(dir);
+  for (const pid of members) {
+    const stat = stats.get(pid);
+    if (!stat) continue;
+    ticks += stat.utimeTicks + stat.stimeTicks;
+    pages += stat.rssPages;
+  }
+  return {
+    id,
+    name: undefined,
+    level: 'cgroup',
+    reaperPid: 0,
+    reaperStart: 0,
+    pid: null,
+    command: [],
+    cgroup: dir,
+    uid,
+    startedAt,
+    processes: members.length,
+    cpuMs: (ticks * 1000) / ticksPerSecond,
+    rssKiB: (pages * pageBytes()) / 1024,
+    parentId: undefined,
+    orphaned: true,
   };
 }
 

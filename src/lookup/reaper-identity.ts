@@ -16,6 +16,8 @@ export interface CorralRef {
   /** Main's pid, or null once main has exited. */
   pid: number | null;
   command: string[];
+  /** The tree's cgroup (cgroup level, or sandbox with a group). */
+  cgroup?: string;
 }
 
 /** The corral whose reaper is `stat`'s process, or undefined if it is not a reaper. */
@@ -30,7 +32,9 @@ export function readReaper(stat: ProcStat): CorralRef | undefined {
   const id = option('--id');
   if (id === undefined || end < 0) return undefined; // a corral-reaper run by hand, or gone mid-read
   const main = Number(option('--main') ?? 0);
+  const cgroup = option('--cgroup');
   return {
+    ...(cgroup === undefined ? {} : { cgroup }),
     id,
     name: option('--name'),
     level: (option('--level') ?? 'track') as ResolvedLevel,

@@ -40,7 +40,8 @@ export function succeeded(result: TreeResult): boolean {
 export function describeFailure(result: TreeResult, timeoutMs: number): string {
   const command = result.command.map(quote).join(' ');
   if (result.timedOut) return `Command timed out after ${timeoutMs} ms: ${command}`;
-  if (result.limit === 'memory') return `Command ran out of memory (maxMemory; ${result.oomKills} OOM kill(s)): ${command}`;
+  if (result.limit === 'memory')
+    return `Command ran out of memory (maxMemory; ${result.oomKills} OOM kill(s)): ${command}`;
   if (result.signal) return `Command was killed with ${result.signal}: ${command}`;
   if (result.killed) return `Command was killed: ${command}`;
   return `Command failed with exit code ${result.exitCode}: ${command}`;

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import {
+  autoLevel,
   expectAllGone,
   fixture,
   readReport,
@@ -119,7 +120,7 @@ test('--json prints the whole result; -v prints a summary naming the level', asy
   const r = await sh('"$CORRAL" run --json -v -- sh -c "exit 5"');
   const result = JSON.parse(r.stdout);
   assert.equal(result.exitCode, 5);
-  assert.equal(result.level, 'track');
+  assert.equal(result.level, autoLevel());
   assert.equal(result.timedOut, false);
   assert.deepEqual(Object.keys(result.totals).sort(), [
     'cpuSystemMs',
@@ -128,7 +129,7 @@ test('--json prints the whole result; -v prints a summary naming the level', asy
     'peakRssKiB',
     'processes',
   ]);
-  assert.match(r.stderr, /^corral: tree [0-9a-f]{8} done: main exited 5, .* level track\n$/);
+  assert.match(r.stderr, new RegExp(`^corral: tree [0-9a-f]{8} done: main exited 5, .* level ${autoLevel()}\n$`));
 });
 
 test('timeout -v names each signal it sends, as GNU timeout', async () => {

@@ -8,6 +8,7 @@ import { constants } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import {
+  autoLevel,
   descendantsOf,
   expectAllGone,
   fixture,
@@ -191,11 +192,13 @@ test('corral ps lists a running corral with its main pid and live processes; --j
     const procs = await first.reported(3, 'chain 3 to report three processes');
     const c = await only(first.name);
     assert.deepEqual(Object.keys(c).sort(), [
+      'cgroup',
       'command',
       'cpuMs',
       'id',
       'level',
       'name',
+      'orphaned',
       'parentId',
       'pid',
       'processes',
@@ -207,7 +210,7 @@ test('corral ps lists a running corral with its main pid and live processes; --j
     ]);
     assert.equal(c.pid, procs[0]?.pid);
     assert.equal(c.processes, 3);
-    assert.equal(c.level, 'track');
+    assert.equal(c.level, autoLevel());
     assert.equal(c.uid, process.getuid?.());
     assert.equal(c.parentId, null);
     assert.deepEqual(c.command, [fixture('chain'), '3']);
@@ -295,7 +298,7 @@ test('corral tree draws each member under its parent; --json nests children', as
       {
         id: c.id,
         name: chain.name,
-        level: 'track',
+        level: autoLevel(),
         pid: p(c0),
         reaperPid: c.reaperPid,
         parentId: null,
@@ -318,7 +321,7 @@ test('corral which PID names the owning corral and the path up to its reaper, a 
     const byMain = await cli('which', String(main?.pid));
     assert.equal(byMain.status, 0, byMain.stderr);
     assert.deepEqual(byMain.stdout.split('\n'), [
-      `corral  ${c.id} ${first.name} (track)`,
+      `corral  ${c.id} ${first.name} (${autoLevel()})`,
       `path    ${main?.pid} double-fork → ${c.reaperPid} corral-reaper`,
       '',
     ]);
@@ -329,7 +332,7 @@ test('corral which PID names the owning corral and the path up to its reaper, a 
     assert.deepEqual(answer.corral, {
       id: c.id,
       name: first.name,
-      level: 'track',
+      level: autoLevel(),
       reaperPid: c.reaperPid,
       pid: main?.pid,
     });

@@ -1,6 +1,7 @@
 // Test helpers: import from '../helpers/index.js'.
 export { expectAllGone, killVerified, safeCleanup, survivors } from './cleanup.js';
 export { fixture, type Proc, readReport, repoRoot, reportedAtLeast, reportFile, unique } from './fixtures.js';
+export { autoLevel } from './levels.js';
 export { type PidsLimit, withPidsLimit } from './pids-limit.js';
 export {
   allProcesses,

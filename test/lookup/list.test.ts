@@ -32,7 +32,8 @@ test('list() shows a live corral: id, name, level, uid, pids, command, members, 
   assert.deepEqual(rest, {
     id: tree.id,
     name: 'list-wide',
-    level: 'track',
+    level: tree.level,
+    ...(tree.cgroup ? { cgroup: tree.cgroup } : {}),
     reaperPid: tree.reaperPid,
     reaperStart: reaper.start,
     pid: tree.pid,
@@ -40,6 +41,7 @@ test('list() shows a live corral: id, name, level, uid, pids, command, members, 
     uid: process.getuid?.(),
     processes: procs.length,
     parentId: undefined,
+    orphaned: false,
   });
   assert.equal(procs.length, 5, 'main and its 4 children');
   assert.ok(rssKiB > 0, `rssKiB > 0, got ${rssKiB}`);

@@ -12,6 +12,7 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type CorralRef, ownerOf, type SpawnOptions, spawn, type Tree } from '../../dist/index.js';
 import {
+  autoLevel,
   bounded,
   descendantsOf,
   fixture,
@@ -59,7 +60,8 @@ function refOf(tree: Tree, command: string[]): CorralRef {
   return {
     id: tree.id,
     name: tree.name,
-    level: 'track',
+    level: tree.level,
+    ...(tree.cgroup ? { cgroup: tree.cgroup } : {}),
     reaperPid: tree.reaperPid,
     reaperStart: reaper.start,
     pid: tree.pid,
@@ -309,10 +311,13 @@ test('ownerOf a process of a nested corral names the innermost corral, the enclo
   assert.ok(top && deepest);
   const innerStart = readStat(innerReaperPid)?.start;
   assert.ok(innerStart !== undefined, 'the inner reaper runs');
+  const level = autoLevel();
   const inner: CorralRef = {
     id: innerId,
     name,
-    level: 'track',
+    level,
+    // A corral's group nests inside the enclosing corral's: the outer cgroup.kill reaches it too.
+    ...(level === 'cgroup' ? { cgroup: join(outer.cgroup ?? '?', `corral-${innerId}`) } : {}),
     reaperPid: innerReaperPid,
     reaperStart: innerStart,
     pid: top.pid,

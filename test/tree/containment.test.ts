@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { spawn as spawnChild } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { run, type SpawnOptions, spawn, type TreeResult } from '../../dist/index.js';
+import { type Level, run, type SpawnOptions, spawn, type TreeResult } from '../../dist/index.js';
 import {
   expectAllGone,
   fixture,
@@ -73,42 +73,49 @@ async function start(shape: Shape, env: Record<string, string>, report: string, 
   return { tree, procs };
 }
 
-function assertGone(result: TreeResult, report: string, shape: Shape): void {
+function assertGone(result: TreeResult, report: string, shape: Shape, level: Level): void {
   expectAllGone(readReport(report), shape.name);
-  assert.equal(result.level, 'track');
+  assert.equal(result.level, level);
 }
 
+// Both levels that see the tree from outside its namespaces: the same shapes, the same verdict.
+// (The sandbox has its own tests: inside it, the fixtures' reported pids are the namespace's.)
+const levels: Level[] = process.geteuid?.() === 0 ? ['track', 'cgroup'] : ['track'];
+
 describe('kill() resolves only once the whole tree is gone', () => {
-  for (const shape of shapes) {
-    test(`kill() ends ${shape.name}`, () =>
-      withShape(shape, async (env, report) => {
-        const { tree } = await start(shape, env, report);
-        const result = await tree.kill();
-        assertGone(result, report, shape);
-        assert.equal(result.killed || result.exitCode === 0, true, 'killed, or main had exited (hold-stdout)');
-        assert.deepEqual(tree.pids(), []);
-      }));
-  }
+  for (const level of levels)
+    for (const shape of shapes) {
+      test(`${level}: kill() ends ${shape.name}`, () =>
+        withShape(shape, async (env, report) => {
+          const { tree } = await start(shape, env, report, { level });
+          const result = await tree.kill();
+          assertGone(result, report, shape, level);
+          assert.equal(result.killed || result.exitCode === 0, true, 'killed, or main had exited (hold-stdout)');
+          assert.deepEqual(tree.pids(), []);
+        }));
+    }
 });
 
 describe('the timeout stops the whole tree', () => {
-  for (const shape of shapes) {
-    test(`timeout ends ${shape.name}`, () =>
-      withShape(shape, async (env, report) => {
-        // The timeout is armed at start; the tree has taken shape long before it fires (hang-guarded).
-        const tree = await spawn(fixture(shape.fixture), shape.args ?? [], {
-          stdio: 'ignore',
-          env,
-          timeout: 1000,
-          killAfter: grace,
-          leftovers: 'wait',
-        });
-        await waitFor(reportedAtLeast(report, shape.reports), { what: `${shape.name}: ${shape.reports} reports` });
-        const result = await tree.done;
-        assertGone(result, report, shape);
-        assert.equal(result.timedOut, true);
-      }));
-  }
+  for (const level of levels)
+    for (const shape of shapes) {
+      test(`${level}: timeout ends ${shape.name}`, () =>
+        withShape(shape, async (env, report) => {
+          // The timeout is armed at start; the tree has taken shape long before it fires (hang-guarded).
+          const tree = await spawn(fixture(shape.fixture), shape.args ?? [], {
+            stdio: 'ignore',
+            env,
+            timeout: 1000,
+            killAfter: grace,
+            leftovers: 'wait',
+            level,
+          });
+          await waitFor(reportedAtLeast(report, shape.reports), { what: `${shape.name}: ${shape.reports} reports` });
+          const result = await tree.done;
+          assertGone(result, report, shape, level);
+          assert.equal(result.timedOut, true);
+        }));
+    }
 });
 
 describe('the tree dies with its controller, even by SIGKILL', () => {

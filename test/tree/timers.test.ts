@@ -32,7 +32,7 @@ function tree(options: Parameters<typeof normalizeOptions>[2]) {
   const t = new Tree(
     reaper as unknown as ReaperClient,
     normalizeOptions('sleep', ['100'], options),
-    1,
+    { main: 1, init: 0, cgroup: undefined },
     performance.now(),
   );
   return { reaper, t };

@@ -49,6 +49,8 @@ export function describeCorral(c: CorralInfo) {
     rssKiB: c.rssKiB,
     parentId: c.parentId ?? null,
     command: c.command,
+    cgroup: c.cgroup ?? null,
+    orphaned: c.orphaned,
   };
 }
 
