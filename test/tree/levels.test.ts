@@ -1,0 +1,290 @@
+// The cgroup and sandbox levels: what each guarantees beyond track, checked from outside, as root
+// and as the unprivileged user; no cgroup directory and no namespace is left behind.
+import assert from 'node:assert/strict';
+import { spawn as spawnChild } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { attach, LevelUnavailableError, list, ReaperError, run, spawn } from '../../dist/index.js';
+import { killAndRemoveGroup } from '../../dist/kernel/cgroup.js';
+import { cgroupSite } from '../../dist/tree/levels.js';
+import {
+  bounded,
+  expectAllGone,
+  fixture,
+  type Proc,
+  readReport,
+  readStat,
+  repoRoot,
+  reportedAtLeast,
+  reportFile,
+  requireTestUser,
+  runAsUser,
+  safeCleanup,
+  startReported,
+  survivors,
+  waitFor,
+  withPidsLimit,
+} from '../helpers/index.js';
+
+const site = cgroupSite();
+const root = process.geteuid?.() === 0;
+const groupsMade: string[] = [];
+
+function needCgroup(t: { skip(m: string): void }): string | undefined {
+  if (site.parent !== null) return site.parent;
+  if (root && process.env.CI === 'true') throw new Error(`root here must be able to make cgroups: ${site.why}`);
+  t.skip(`no writable cgroup v2 group: ${site.why}`);
+  return undefined;
+}
+
+after(async () => {
+  // No cgroup directory left behind by any test here (each is removed when its tree is empty).
+  const left = groupsMade.filter((dir) => existsSync(dir));
+  for (const dir of left) await killAndRemoveGroup(dir);
+  assert.deepEqual(left, [], 'cgroups left behind');
+});
+
+/**
+ * With the reaper dead, the killed members were orphans of pid 1, which reaps when it gets to it
+ * (about 2 s on these machines): dead at once, gone from /proc once init has reaped them.
+ */
+async function allGone(procs: Proc[], what: string): Promise<void> {
+  await waitFor(() => survivors(procs).every((p) => p.state === 'Z') || null, { what: `${what} to be dead` });
+  await waitFor(() => survivors(procs).length === 0, { bound: 30_000, what: `${what}'s zombies to be reaped by init` });
+  expectAllGone(procs, what);
+}
+
+function relative(dir: string): string {
+  const mount = readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' '))
+    .find((f) => f[f.indexOf('-') + 1] === 'cgroup2' && dir.startsWith(f[4] as string))?.[4];
+  return dir.slice((mount ?? '').length);
+}
+
+test('cgroup: every member is in the group from the start, pids() reads it, the group goes with the tree', async (t) => {
+  if (needCgroup(t) === undefined) return;
+  const { tree, procs } = await startReported(t, fixture('double-fork'), [], 3, { level: 'cgroup' });
+  assert.equal(tree.level, 'cgroup');
+  const dir = tree.cgroup as string;
+  groupsMade.push(dir);
+  assert.ok(existsSync(dir), `the group ${dir} exists`);
+  // double-fork's middle process exits once the daemon runs: then the tree holds still.
+  await waitFor(() => tree.pids().length === 2, { what: 'main and the daemon, the middle gone' });
+  for (const p of procs.filter((p) => readStat(p.pid)?.start === p.start)) {
+    const line = readFileSync(`/proc/${p.pid}/cgroup`, 'utf8').match(/^0::(.*)$/m)?.[1];
+    assert.equal(line, relative(dir), `pid ${p.pid} is in the group`);
+  }
+  const members = readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
+  assert.deepEqual([...tree.pids()].sort(), members.sort());
+  const result = await tree.kill();
+  assert.equal(result.level, 'cgroup');
+  assert.equal(existsSync(dir), false, 'the group is removed once the tree is empty');
+  expectAllGone(procs);
+});
+
+test('cgroup: a tree that SIGKILLs its reaper changes nothing: the controller kills the group', async (t) => {
+  if (needCgroup(t) === undefined) return;
+  const report = reportFile();
+  t.after(async () => {
+    await safeCleanup(readReport(report.path));
+    report.cleanup();
+  });
+  // Three double-fork processes report; then the reaper ($PPID of main) is SIGKILLed by its own tree.
+  const script = `"$FIX" & while [ "$(wc -l < "$CORRAL_TEST_REPORT")" -lt 3 ]; do sleep 0.01; done; kill -9 $PPID; exec sleep 1000`;
+  const tree = await spawn('sh', ['-c', script], {
+    level: 'cgroup',
+    stdio: 'ignore',
+    leftovers: 'wait',
+    env: { ...process.env, FIX: fixture('double-fork'), CORRAL_TEST_REPORT: report.path },
+  });
+  const dir = tree.cgroup as string;
+  groupsMade.push(dir);
+  const main: Proc = { pid: tree.pid, start: readStat(tree.pid)?.start ?? -1 };
+  await assert.rejects(bounded(tree.done, 20_000, 'done after the reaper died'), (error: unknown) => {
+    assert.ok(error instanceof ReaperError, String(error));
+    assert.match(error.message, /was killed by SIGKILL .*every process of the tree was killed through its cgroup/);
+    return true;
+  });
+  await allGone([main, ...readReport(report.path)], 'the tree whose reaper was killed');
+  assert.equal(existsSync(dir), false, 'and its group was removed');
+});
+
+test('cgroup: with its controller killed too, the group stays listed by list() and a later kill removes it', async (t) => {
+  if (needCgroup(t) === undefined) return;
+  const report = reportFile();
+  let dir: string | undefined;
+  t.after(async () => {
+    if (dir && existsSync(dir)) await killAndRemoveGroup(dir);
+    await safeCleanup(readReport(report.path));
+    report.cleanup();
+  });
+  // The controller stops itself being able to clean up (SIGSTOP from the tree), then loses its reaper and its life.
+  const script = `"$FIX" & while [ "$(wc -l < "$CORRAL_TEST_REPORT")" -lt 3 ]; do sleep 0.01; done; kill -STOP $CONTROLLER; kill -9 $PPID; kill -9 $CONTROLLER; exec sleep 1000`;
+  const controller = [
+    `const { spawn } = await import(${JSON.stringify(join(repoRoot, 'dist/index.js'))});`,
+    "const tree = await spawn('sh', ['-c', process.argv[1]], { level: 'cgroup', stdio: 'ignore', leftovers: 'wait',",
+    '  env: { ...process.env, CONTROLLER: String(process.pid) } });',
+    "process.stdout.write(tree.id + ' ' + tree.cgroup + '\\n');",
+    'await tree.done.catch(() => {});',
+  ].join('\n');
+  const child = spawnChild(process.execPath, ['--input-type=module', '-e', controller, script], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, FIX: fixture('double-fork'), CORRAL_TEST_REPORT: report.path },
+  });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  const exited = new Promise((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+  const [, id = '', group = ''] = await waitFor(() => /^(\w+) (\S+)$/m.exec(out), {
+    what: 'the controller to print its tree',
+  });
+  dir = group;
+  groupsMade.push(group);
+  assert.equal(await bounded(exited, 20_000, 'the controller to be killed'), 'SIGKILL');
+  await waitFor(reportedAtLeast(report.path, 3), { what: 'the reports' });
+  const procs = readReport(report.path);
+  const orphan = await waitFor(() => list().find((c) => c.id === id && c.orphaned), {
+    what: 'list() to show the orphaned group',
+  });
+  assert.equal(orphan.level, 'cgroup');
+  assert.equal(orphan.cgroup, group);
+  assert.equal(orphan.reaperPid, 0);
+  assert.ok(orphan.processes >= 3, `main's sleep and the double-fork survivors, got ${orphan.processes}`);
+  assert.ok(
+    procs.some((p) => readStat(p.pid)?.start === p.start),
+    'its processes really live on: only the group holds them',
+  );
+  const handle = await attach(id);
+  await bounded(handle.kill('SIGKILL'), 20_000, 'the kill of the orphaned group');
+  assert.equal(existsSync(group), false, 'the group is gone');
+  await allGone(procs, 'the orphaned tree');
+  assert.equal(
+    list().some((c) => c.id === id),
+    false,
+    'and it is no longer listed',
+  );
+});
+
+test('cgroup: limits the controllers cannot enforce here are refused, never dropped', async (t) => {
+  if (needCgroup(t) === undefined) return;
+  for (const [controller, options] of [
+    ['pids', { maxProcesses: 10 }],
+    ['memory', { maxMemory: '64M' }],
+  ] as const) {
+    if (site.controllers.includes(controller)) continue; // enforced there: the positive tests apply
+    await assert.rejects(run('true', [], { level: 'cgroup', ...options }), (error: unknown) => {
+      assert.ok(error instanceof LevelUnavailableError, String(error));
+      assert.match(error.message, new RegExp(`needs the ${controller} controller`));
+      assert.ok(error.hint && error.hint.length > 0, 'with a fix');
+      return true;
+    });
+  }
+});
+
+test('auto picks cgroup where it can; asking for sandbox options picks the sandbox', async (t) => {
+  const expected = site.parent === null ? 'track' : 'cgroup';
+  const r = await run('true', [], {});
+  assert.equal(r.level, expected);
+  if (site.parent === null) t.diagnostic('no cgroup here: auto is track');
+  const s = await run('true', [], { network: false });
+  assert.equal(s.level, 'sandbox');
+});
+
+test('the CLI reports each level in --json and refuses an unavailable one with the fix (exit 125)', async () => {
+  const corral = join(repoRoot, 'bin/corral');
+  const runCli = (args: string[]) =>
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawnChild(corral, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr += d));
+      child.on('exit', (code) => resolve({ code, stdout, stderr }));
+    });
+  const sandbox = await runCli(['run', '--sandbox', '--json', '--', 'sh', '-c', 'exit 3']);
+  assert.equal(sandbox.code, 3, sandbox.stderr);
+  assert.equal(JSON.parse(sandbox.stdout).level, 'sandbox');
+  const both = await runCli(['run', '--sandbox', '--level', 'track', '--', 'true']);
+  assert.equal(both.code, 125);
+  assert.match(both.stderr, /^corral: --sandbox conflicts with --level track\nhint: /);
+  const track = await runCli(['run', '--level', 'track', '--no-network', '--', 'true']);
+  assert.equal(track.code, 125);
+  assert.match(
+    track.stderr,
+    /^corral: `network: false` cannot be enforced by the track level\nhint: use level 'sandbox'/,
+  );
+  if (site.parent !== null && !site.controllers.includes('memory')) {
+    const memory = await runCli(['run', '--level', 'cgroup', '--max-memory', '64M', '--', 'true']);
+    assert.equal(memory.code, 125);
+    assert.match(memory.stderr, /needs the memory controller[^\n]*\nhint: /);
+  }
+});
+
+const scenario = fileURLToPath(new URL('../scenarios/sandbox.js', import.meta.url));
+
+interface Verdict {
+  uid: number;
+  checks: { name: string; ok: boolean; detail: unknown }[];
+}
+
+function verdictOf(stdout: string, stderr: string, code: number | null): Verdict {
+  const line = stdout.trim().split('\n').at(-1) ?? '';
+  try {
+    return JSON.parse(line) as Verdict;
+  } catch {
+    assert.fail(`no JSON verdict from the sandbox scenario (exit ${code}): ${stdout}\n${stderr}`);
+  }
+}
+
+function assertVerdict(verdict: Verdict, atLeast: number): void {
+  const failed = verdict.checks.filter((c) => !c.ok);
+  assert.deepEqual(failed, [], 'every sandbox check passed');
+  assert.ok(verdict.checks.length >= atLeast, verdict.checks.map((c) => c.name).join('; '));
+}
+
+test('sandbox as root: ancestors killed, storm capped, no network, read-only; nothing left', async (t) => {
+  if (!root) return t.skip('the unprivileged run below covers a non-root caller');
+  await withPidsLimit(300, async (limit) => {
+    const child = spawnChild(process.execPath, [scenario], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...limit.env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const code = await bounded(
+      new Promise<number | null>((resolve) => child.once('exit', resolve)),
+      120_000,
+      'the sandbox scenario',
+    ).finally(() => child.kill('SIGKILL'));
+    const verdict = verdictOf(stdout, stderr, code);
+    assertVerdict(verdict, 6);
+    assert.deepEqual(limit.members(), [], 'nothing of the scenario is left in its pids group');
+  });
+});
+
+test('sandbox as an unprivileged user: the same guarantees, and the cgroup level refused with its fix', async (t) => {
+  const user = requireTestUser(t);
+  if (user === undefined) return;
+  // runAsUser also asserts that no process of the user is left afterwards.
+  const run = await runAsUser(scenario, [], { bound: 120_000 });
+  const verdict = verdictOf(run.stdout, run.stderr, run.code);
+  assert.equal(verdict.uid, user.uid);
+  assertVerdict(verdict, 7);
+  assert.equal(run.code, 0, run.stderr);
+});
+
+test('no corral cgroup is left anywhere corral makes them', () => {
+  if (site.parent === null) return;
+  // Other tests in this run may be mid-flight in other files: only groups whose reaper is gone count.
+  const live = new Set(
+    list()
+      .filter((c) => !c.orphaned)
+      .map((c) => c.id),
+  );
+  const stale = readdirSync(site.parent).filter((n) => /^corral-[0-9a-f]{8}$/.test(n) && !live.has(n.slice(7)));
+  assert.deepEqual(stale, []);
+});
