@@ -147,6 +147,14 @@ static __attribute__((noreturn)) void init_main(const struct sandbox *sb, void (
 		what = "bring up loopback in the sandbox's network namespace";
 		goto fatal;
 	}
+	/*
+	 * A root caller's tree runs as nobody, the init too, before main exists: RLIMIT_NPROC then
+	 * counts exactly the init and the tree (a uid change counts nothing that already runs).
+	 */
+	if (as_nobody && become_nobody() < 0) {
+		what = "become nobody in the sandbox";
+		goto fatal;
+	}
 	int errpipe[2];
 	if (pipe2(errpipe, O_CLOEXEC) < 0) {
 		what = "pipe";
@@ -162,7 +170,7 @@ static __attribute__((noreturn)) void init_main(const struct sandbox *sb, void (
 		close(errpipe[0]);
 		close(out);
 		close(go);
-		if (sandbox_restrict(sb, &what) < 0 || (as_nobody && become_nobody() < 0)) {
+		if (sandbox_restrict(sb, &what) < 0) {
 			err[0] = errno;
 			err[1] = 1; /* the sandbox, not the command, failed */
 		} else {
@@ -178,8 +186,6 @@ static __attribute__((noreturn)) void init_main(const struct sandbox *sb, void (
 	while ((n = read(errpipe[0], err, sizeof err)) < 0 && errno == EINTR)
 		;
 	close(errpipe[0]);
-	if (as_nobody)
-		become_nobody(); /* the init too: it counts against RLIMIT_NPROC like the tree */
 	if (n == sizeof err && err[1]) {
 		report(out, "fatal %d restrict the sandbox", err[0]);
 		waitpid(main, NULL, 0);
@@ -520,6 +526,15 @@ int sandbox_restrict(const struct sandbox *sb, const char **what)
 			*what = "RLIMIT_NPROC";
 			return -1;
 		}
+	}
+	/*
+	 * Landlock and seccomp need no_new_privs or CAP_SYS_ADMIN; a root caller's tree, nobody by
+	 * now, has no capability left. no_new_privs costs nothing here: a setuid file owned by a uid
+	 * the namespace does not map grants nothing anyway.
+	 */
+	if ((sb->read_only || sb->network_off) && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		*what = "PR_SET_NO_NEW_PRIVS";
+		return -1;
 	}
 	if (sb->read_only && landlock_read_only(sb, what) < 0)
 		return -1;

@@ -124,13 +124,14 @@ export async function resolveLevel(options: NormalizedOptions): Promise<LevelPla
   }
   if (missing.includes('memory')) throw await unavailableCgroup(site, '`maxMemory`', 'memory');
   if (limits.maxProcesses !== undefined) {
-    // No pids controller: RLIMIT_NPROC in a sandbox is the other way to cap a tree.
-    await requireSandbox(options, '`maxProcesses` (no pids controller in cgroup v2 here, so a sandbox)');
-    return {
-      level: 'sandbox',
-      cgroup: site.parent === null ? undefined : groupFor(options, site, false),
-      sandboxProcesses: limits.maxProcesses,
-    };
+    // RLIMIT_NPROC in a sandbox could cap it, but a sandbox changes the program's pids and uids
+    // (nobody, for root): auto never picks it for you. Say so, with both ways out.
+    const why = await unavailableCgroup(site, '`maxProcesses`', site.parent === null ? undefined : 'pids');
+    throw new LevelUnavailableError(
+      'cgroup',
+      why.message,
+      `pass level 'sandbox' (--sandbox) to cap the tree with RLIMIT_NPROC in a user namespace; or ${why.hint ?? 'get a pids controller'}`,
+    );
   }
   return { level: 'track', cgroup: undefined, sandboxProcesses: undefined };
 }

@@ -225,7 +225,7 @@ test('corral ps lists a running corral with its main pid and live processes; --j
     const row = rows.find((r) => r.startsWith(`${c.id} `));
     assert.ok(row, ps.stdout);
     const cells = row.split(/ {3,}/);
-    assert.deepEqual([cells[1], cells[2]], [first.name, 'track']);
+    assert.deepEqual([cells[1], cells[2]], [first.name, autoLevel()]);
     assert.ok(cells.includes(String(c.pid)) && cells.includes('3'), row);
     assert.ok(row.endsWith(`${fixture('chain')} 3`), row);
 
@@ -273,7 +273,7 @@ test('corral tree draws each member under its parent; --json nests children', as
     assert.deepEqual(wideTree, {
       status: 0,
       stdout: [
-        `${w.id} ${wide.name} (track, reaper ${w.reaperPid})`,
+        `${w.id} ${wide.name} (${autoLevel()}, reaper ${w.reaperPid})`,
         `└─ ${w0?.pid} S ${cmd}`,
         `   ├─ ${w1?.pid} S ${cmd}`,
         `   └─ ${w2?.pid} S ${cmd}`,
