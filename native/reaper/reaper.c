@@ -1264,6 +1264,13 @@ static int loop(int sfd, struct tree *t)
 		unsigned long long pids = cgroup_counter(t->cgroup, "pids.events", "max");
 		if (oom || pids)
 			emit(EV_LIMITS " %llu %llu", oom, pids);
+		/* The group's CPU is complete: it also has what wait4 never saw (children auto-reaped by a SIG_IGN parent). */
+		unsigned long long user = cgroup_counter(t->cgroup, "cpu.stat", "user_usec");
+		unsigned long long sys = cgroup_counter(t->cgroup, "cpu.stat", "system_usec");
+		if (user + sys > t->totals.user_us + t->totals.system_us) {
+			t->totals.user_us = user;
+			t->totals.system_us = sys;
+		}
 		if (cgroup_remove(t->cgroup) < 0)
 			warn_errno("remove the cgroup");
 	}

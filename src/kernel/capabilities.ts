@@ -197,7 +197,7 @@ function judgeSandbox(facts: Facts): LevelCapability {
   }
   const note =
     landlock.abi !== null
-      ? undefined
+      ? 'maxProcesses is RLIMIT_NPROC inside the user namespace unless a cgroup with the pids controller is available'
       : `no Landlock (${landlock.errno}): readOnly/writable rules could not be enforced (${landlock.errno === 'EOPNOTSUPP' ? 'add landlock to the lsm= kernel parameter' : 'needs Linux ≥ 5.13 with CONFIG_SECURITY_LANDLOCK'})`;
   return judge('sandbox', userns.allowed, {
     why: `user + pid namespaces are refused: unshare(CLONE_NEWUSER | CLONE_NEWPID) or the fork inside failed with ${userns.errno}`,

@@ -1,5 +1,7 @@
 // ownerOf(pid): the corral that owns a process, found from /proc with no daemon.
 // track: the nearest reaper up the ppid chain (orphans reparent to it, so the chain is true).
+import { readFileSync } from 'node:fs';
+import { cgroupDir, readCgroup2Mounts } from '../kernel/cgroup.js';
 import { readStat } from '../kernel/proc.js';
 import { type CorralRef, readReaper } from './reaper-identity.js';
 
@@ -42,7 +44,7 @@ export function findOwner(pid: number): Owner | null {
     const found = walk(pid);
     if (found === undefined) continue; // an ancestor exited under the walk: its child moved up; walk again
     if (readStat(pid)?.startTime !== stat.startTime) return null; // exited (and maybe reused) meanwhile
-    const [corral = null, ...parents] = found;
+    const [corral = orphanedGroupOf(pid), ...parents] = found;
     if (cache.size >= cacheLimit) cache.clear();
     cache.set(pid, { start: stat.startTime, ppid: stat.ppid, corral, parents });
     return corral && owner(pid, corral, parents);
@@ -83,4 +85,24 @@ function pathTo(pid: number, reaperPid: number): number[] {
     if (p === reaperPid) break;
   }
   return path;
+}
+
+/**
+ * No reaper above it: a member of a cgroup-level tree whose reaper and controller were killed is
+ * still in its corral-<id> group, and that group is its corral (list() shows it as orphaned).
+ */
+function orphanedGroupOf(pid: number): CorralRef | null {
+  let group: string | undefined;
+  try {
+    group = /^0::(.*)$/m.exec(readFileSync(`/proc/${pid}/cgroup`, 'utf8'))?.[1];
+  } catch {
+    return null;
+  }
+  const id = group === undefined ? undefined : /\/corral-([0-9a-f]{8})$/.exec(group)?.[1];
+  if (group === undefined || id === undefined) return null;
+  const dir = readCgroup2Mounts()
+    .map((m) => cgroupDir(m, group))
+    .find((d) => d !== null);
+  if (!dir) return null;
+  return { id, name: undefined, level: 'cgroup', reaperPid: 0, reaperStart: 0, pid: null, command: [], cgroup: dir };
 }

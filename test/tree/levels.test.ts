@@ -6,7 +6,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { attach, LevelUnavailableError, list, ReaperError, run, spawn } from '../../dist/index.js';
+import { attach, LevelUnavailableError, list, ownerOf, ReaperError, run, spawn } from '../../dist/index.js';
 import { killAndRemoveGroup } from '../../dist/kernel/cgroup.js';
 import { cgroupSite } from '../../dist/tree/levels.js';
 import {
@@ -156,6 +156,8 @@ test('cgroup: with its controller killed too, the group stays listed by list() a
     procs.some((p) => readStat(p.pid)?.start === p.start),
     'its processes really live on: only the group holds them',
   );
+  const member = procs.find((p) => readStat(p.pid)?.start === p.start) as Proc;
+  assert.equal(ownerOf(member.pid)?.corral.id, id, 'ownerOf names the orphaned group as the corral of its members');
   const handle = await attach(id);
   await bounded(handle.kill('SIGKILL'), 20_000, 'the kill of the orphaned group');
   assert.equal(existsSync(group), false, 'the group is gone');

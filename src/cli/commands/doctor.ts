@@ -49,6 +49,11 @@ function formatReport(caps: Capabilities): string {
   const lines = found.map((i) => `${mark(i.ok)} ${i.label.padEnd(width)}  ${i.text}`);
   lines.push('', paint('bold', 'Levels'));
   for (const name of ['track', 'cgroup', 'sandbox'] as const) lines.push(...formatLevel(name, caps.levels[name]));
+  const auto = caps.levels.cgroup.machine ? 'cgroup' : 'track';
+  lines.push(
+    '',
+    `auto picks ${paint('bold', auto)}; the sandbox only when asked for (--sandbox, --no-network, --read-only)`,
+  );
   return `${lines.join('\n')}\n`;
 }
 
