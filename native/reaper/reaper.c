@@ -98,6 +98,13 @@ static int kill_request_signal; /* SIG_KILL_TREE: anyone allowed to signal us as
 static char *main_slot;
 static pid_t controller_pid;
 static struct rlimit caller_nofile; /* restored in main before exec */
+/*
+ * --init: the reaper is a container's pid 1 under a supervisor (`corral up`): it reaps every
+ * zombie, passes signals to main alone (the supervisor stops its services its own way), and
+ * exits with main's status once the rest is gone. No control socket.
+ */
+static bool init_mode;
+static int main_status;
 
 /* ---- control socket ---------------------------------------------------- */
 
@@ -782,6 +789,11 @@ static bool reap(struct tree *t)
 				emit(EV_EXITED " %d 0 0", WEXITSTATUS(status));
 			else
 				emit(EV_EXITED " -1 %d %d", WTERMSIG(status), WCOREDUMP(status) ? 1 : 0);
+			if (init_mode) {
+				main_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+				if (!t->killing)
+					kill_tree(t, true); /* the supervisor is gone: so is whatever it left */
+			}
 		}
 	}
 }
@@ -860,7 +872,9 @@ static void read_signals(int sfd, struct tree *t, bool *child_event)
 				controller_gone(t); /* sent by anyone else (the tree, say), it means nothing */
 			else if (sig == kill_request_signal)
 				kill_tree(t, true);
-			else if (forwarded(sig))
+			else if (forwarded(sig) && init_mode && !t->main_reaped && t->main > 0)
+				kill(t->main, sig); /* our unreaped child: its pid cannot be anyone else's */
+			else if (forwarded(sig) && !init_mode)
 				forward_signal(t, sig, false);
 		}
 	}
@@ -899,6 +913,10 @@ static void parse_args(int argc, char **argv, struct config *cfg)
 		}
 		if (strcmp(a, "--foreground") == 0) {
 			cfg->foreground = true;
+			continue;
+		}
+		if (strcmp(a, "--init") == 0) {
+			init_mode = true;
 			continue;
 		}
 		if (strcmp(a, "--no-new-privs") == 0) {
@@ -954,6 +972,10 @@ static void setup_control(void)
 {
 	int flags = fcntl(control, F_GETFL);
 
+	if (flags < 0 && init_mode) {
+		control = -1; /* run by hand or by a container runtime: nobody to talk to */
+		return;
+	}
 	if (flags < 0)
 		fatal(errno, "control socket on fd 3");
 	/* Ours alone: never inherited by the tree. Blocking: events are few and tiny. */
@@ -1277,7 +1299,7 @@ static int loop(int sfd, struct tree *t)
 	emit(EV_EMPTY " %lu %lu %llu %llu %ld", t->totals.processes, t->totals.peak, t->totals.user_us,
 	     t->totals.system_us, t->totals.maxrss_kib);
 	linger();
-	return 0;
+	return init_mode ? main_status : 0;
 }
 
 /* ---- tool mode: signal or await a process named by pid and start time ------ */
@@ -1372,6 +1394,9 @@ int main(int argc, char **argv)
 	raise_fd_limit();
 	emit(EV_HELLO " %d %d", CORRAL_PROTOCOL_VERSION, getpid());
 	spawn_main(&cfg, &tree);
-	detach_from_caller();
+	if (!init_mode)
+		detach_from_caller();
+	else if (tree.main <= 0)
+		return 127; /* the supervisor could not be started (the reason is on stderr: none, it was exec) */
 	return loop(sfd, &tree);
 }
