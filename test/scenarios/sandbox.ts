@@ -139,6 +139,21 @@ try {
     return { ok: peak === max && left.length === 0 && result.level === 'sandbox', detail: { peak, max, left } };
   });
 
+  await check('a capped fork storm that times out leaves nothing either', async () => {
+    const tree = await spawn(fixture('fork-storm'), [], {
+      level: 'sandbox',
+      maxProcesses: 10,
+      stdio: 'ignore',
+      timeout: '1s',
+      killAfter: 100,
+      env: { ...process.env, CORRAL_TEST_OUTER_LIMIT: '1' },
+    });
+    const ns = pidNamespace(tree.pid);
+    const result = await tree.done;
+    const left = ns === null ? ['no namespace?'] : inNamespace(ns);
+    return { ok: result.timedOut && result.limit === 'timeout' && left.length === 0, detail: { left, result } };
+  });
+
   await check(
     'network: false — the host’s loopback port and unix socket are unreachable; loopback inside works',
     async () => {

@@ -263,7 +263,7 @@ test('sandbox as root: ancestors killed, storm capped, no network, read-only; no
       'the sandbox scenario',
     ).finally(() => child.kill('SIGKILL'));
     const verdict = verdictOf(stdout, stderr, code);
-    assertVerdict(verdict, 6);
+    assertVerdict(verdict, 7);
     assert.deepEqual(limit.members(), [], 'nothing of the scenario is left in its pids group');
   });
 });
@@ -275,7 +275,7 @@ test('sandbox as an unprivileged user: the same guarantees, and the cgroup level
   const run = await runAsUser(scenario, [], { bound: 120_000 });
   const verdict = verdictOf(run.stdout, run.stderr, run.code);
   assert.equal(verdict.uid, user.uid);
-  assertVerdict(verdict, 7);
+  assertVerdict(verdict, 8);
   assert.equal(run.code, 0, run.stderr);
 });
 
