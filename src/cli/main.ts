@@ -24,6 +24,11 @@ const usage = `usage: corral COMMAND [ARG...]
   wait ID|NAME                               wait until a tree is empty
   doctor [--json]                            what this machine allows: levels, why not, fixes
 
+  up [-f FILE] [-d] [SERVICE...]             run a project's services (Procfile, corral.yaml)
+  status | logs [-f] | stop | start | restart [SERVICE...]
+                                             ask the project's supervisor
+  down                                       stop every service and the supervisor
+
 Run 'corral COMMAND --help' for a command's options.
 Exit statuses: docs/exit-codes.md. Debug output: --debug or NODE_DEBUG=corral.`;
 
@@ -37,10 +42,19 @@ const commands: Record<string, () => Promise<(argv: readonly string[]) => Promis
   kill: async () => (await import('./commands/kill.js')).killCommand,
   wait: async () => (await import('./commands/wait.js')).waitCommand,
   doctor: async () => (await import('./commands/doctor.js')).doctorCommand,
+  up: async () => (await import('./commands/up.js')).upCommand,
+  status: async () => (await import('./commands/services.js')).statusCommand,
+  logs: async () => (await import('./commands/services.js')).logsCommand,
+  stop: async () => (await import('./commands/services.js')).stopCommand,
+  start: async () => (await import('./commands/services.js')).startCommand,
+  restart: async () => (await import('./commands/services.js')).restartCommand,
+  down: async () => (await import('./commands/services.js')).downCommand,
 };
 
+/** The services' commands (docs/services.md): control statuses too, plus their own. */
+const services = ['up', 'status', 'logs', 'stop', 'start', 'restart', 'down'];
 /** Commands that run nothing: their statuses are the "Control commands" table, not GNU timeout's. */
-const control = new Set(['ps', 'tree', 'which', 'kill', 'wait', 'doctor']);
+const control = new Set(['ps', 'tree', 'which', 'kill', 'wait', 'doctor', ...services]);
 
 async function main(argv: string[]): Promise<Outcome> {
   const [name, ...rest] = argv;
