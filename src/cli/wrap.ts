@@ -30,8 +30,17 @@ export async function wrapCommand(
   options: SpawnOptions,
   flags: WrapFlags,
 ): Promise<Outcome> {
-  const tree = await spawnTree(file, args, { stdio: 'inherit', ignoredSignals: callerIgnored(), ...options });
-  const unforward = forwardSignals(tree, flags.forwardGrace);
+  // Handlers first: a signal that comes while the tree starts is held, then passed on, not lost
+  // (or taken by Node's defaults: SIGUSR1 would start its inspector).
+  const forwarder = forwardSignals(flags.forwardGrace);
+  let tree: Tree;
+  try {
+    tree = await spawnTree(file, args, { stdio: 'inherit', ignoredSignals: callerIgnored(), ...options });
+  } catch (error) {
+    forwarder.stop();
+    throw error;
+  }
+  forwarder.attach(tree);
   if (flags.announce) announceTimeout(tree, file);
   try {
     const result = await tree.done;
@@ -42,17 +51,30 @@ export async function wrapCommand(
       json: flags.json ? result : undefined,
     };
   } finally {
-    unforward();
+    forwarder.stop();
   }
 }
 
-function forwardSignals(tree: Tree, grace: number | string): () => void {
+function forwardSignals(grace: number | string): { attach(tree: Tree): void; stop(): void } {
+  let target: Tree | undefined;
+  const held: NodeJS.Signals[] = [];
+  const pass = (tree: Tree, sig: NodeJS.Signals): void => {
+    if ((stopping as readonly string[]).includes(sig)) void tree.kill(sig, { grace });
+    else tree.signal(sig);
+  };
   const handlers = new Map<NodeJS.Signals, () => void>();
-  for (const sig of stopping) handlers.set(sig, () => void tree.kill(sig, { grace }));
-  for (const sig of passed) handlers.set(sig, () => tree.signal(sig));
+  for (const sig of [...stopping, ...passed]) {
+    handlers.set(sig, () => (target ? pass(target, sig) : held.push(sig)));
+  }
   for (const [sig, handler] of handlers) process.on(sig, handler);
-  return () => {
-    for (const [sig, handler] of handlers) process.off(sig, handler);
+  return {
+    attach(tree) {
+      target = tree;
+      for (const sig of held.splice(0)) pass(tree, sig);
+    },
+    stop() {
+      for (const [sig, handler] of handlers) process.off(sig, handler);
+    },
   };
 }
 
