@@ -96,6 +96,12 @@ test('signal() reaches every member of the tree exactly once', async () => {
     let out = '';
     tree.stdout?.on('data', (d) => (out += d));
     await waitFor(() => out.split('ready').length - 1 === 3, { what: 'three shells to set their traps' });
+    // And the setsid() shell's parent gone (it is the reaper's child now): a member orphaned in the
+    // very clock tick of the request is taken for new and left alone (docs: the late-orphan rule).
+    const reaperChildren = `/proc/${tree.reaperPid}/task/${tree.reaperPid}/children`;
+    await waitFor(() => readFileSync(reaperChildren, 'utf8').trim().split(' ').length === 2, {
+      what: 'the setsid() shell to come back to the reaper',
+    });
     tree.signal('SIGUSR1');
     await tree.kill('SIGTERM');
     const counts = out.replaceAll('ready\n', '').trim().split('\n');
