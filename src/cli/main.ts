@@ -118,7 +118,9 @@ function finish(outcome: Outcome): void {
     process.exit(outcome.status);
   };
   if (outcome.error) process.stderr.write(`corral: ${outcome.error}\n`);
+  // Whatever is still queued for stdout (corral up's last lines, to a slow reader) goes first.
   if (out) stream.write(out, exit);
+  else if (process.stdout.writableLength > 0) process.stdout.write('', exit);
   else exit();
 }
 

@@ -6,6 +6,7 @@ import { closeSync, writeSync } from 'node:fs';
 import type { ProjectConfig } from '../types.js';
 import { ControlServer } from './control-server.js';
 import { createController, supervisorInfo } from './controller.js';
+import { gateOn } from './lines.js';
 import { LogStore } from './log-store.js';
 import { ensurePrivateDir, type ProjectPaths, projectPaths } from './paths.js';
 import { Prefixer, wantColour } from './prefix.js';
@@ -41,11 +42,13 @@ export async function hostSupervisor(project: ProjectConfig, options: HostOption
   };
   let logs: LogStore | undefined;
   let prefix: Prefixer | undefined;
+  const gate = gateOn(out);
   const supervisor = new Supervisor(project, {
     onLine: (name, line, time) => {
       logs?.append(name, line, time);
-      if (prefix) out.write(prefix.format(name, line, time));
+      if (prefix && !out.write(prefix.format(name, line, time))) gate.block();
     },
+    gate,
     onEvent: event,
     exitOnExit: options.exitOnExit,
     exitWhenSettled: !options.daemon,

@@ -41,8 +41,45 @@ export class LineSplitter {
   }
 }
 
+/**
+ * Back-pressure from where the lines go (a slow reader of `corral up`'s stdout): while
+ * `blocked`, sources pause; `wait` calls them back once the output has drained. Without it the
+ * lines would queue in the supervisor's memory without bound.
+ */
+export interface OutputGate {
+  readonly blocked: boolean;
+  wait(resume: () => void): void;
+}
+
+/** A gate on a writable: blocked from a `write()` that returned false until its 'drain'. */
+export function gateOn(out: NodeJS.WritableStream): OutputGate & { block(): void } {
+  let blocked = false;
+  const waiting: (() => void)[] = [];
+  return {
+    get blocked() {
+      return blocked;
+    },
+    block() {
+      if (blocked) return;
+      blocked = true;
+      out.once('drain', () => {
+        blocked = false;
+        for (const resume of waiting.splice(0)) resume();
+      });
+    },
+    wait(resume) {
+      waiting.push(resume);
+    },
+  };
+}
+
 /** Calls `onLine` for every line of `stream`, then `onEnd` once it has ended (or failed). */
-export function readLines(stream: Readable, onLine: (line: string) => void, onEnd?: () => void): void {
+export function readLines(
+  stream: Readable,
+  onLine: (line: string) => void,
+  onEnd?: () => void,
+  gate?: OutputGate,
+): void {
   const splitter = new LineSplitter(onLine);
   let ended = false;
   const finish = (): void => {
@@ -51,7 +88,13 @@ export function readLines(stream: Readable, onLine: (line: string) => void, onEn
     splitter.end();
     onEnd?.();
   };
-  stream.on('data', (chunk: Buffer) => splitter.push(chunk));
+  stream.on('data', (chunk: Buffer) => {
+    splitter.push(chunk);
+    if (gate?.blocked) {
+      stream.pause(); // the pipe fills, and the service blocks on its own writes: nothing is lost
+      gate.wait(() => stream.resume());
+    }
+  });
   stream.on('end', finish);
   stream.on('close', finish);
   stream.on('error', finish);

@@ -4,7 +4,7 @@ import type { Level } from '../../options.js';
 import { spawnTree } from '../../tree/spawn.js';
 import type { Tree } from '../../tree/tree.js';
 import type { Instance } from './instance.js';
-import { readLines } from './lines.js';
+import { type OutputGate, readLines } from './lines.js';
 
 export function spawnInstance(inst: Instance, project: string): Promise<Tree> {
   const service = inst.service;
@@ -30,9 +30,9 @@ export function spawnInstance(inst: Instance, project: string): Promise<Tree> {
 const drainBoundMs = 2000;
 
 /** Calls `onLine` for each line of the tree's stdout and stderr; resolves once both ended (bounded after `done`). */
-export function pipeOutput(tree: Tree, onLine: (line: string) => void): Promise<void> {
+export function pipeOutput(tree: Tree, onLine: (line: string) => void, gate?: OutputGate): Promise<void> {
   const ended = [tree.stdout, tree.stderr].map(
-    (stream) => new Promise<void>((resolve) => (stream ? readLines(stream, onLine, resolve) : resolve())),
+    (stream) => new Promise<void>((resolve) => (stream ? readLines(stream, onLine, resolve, gate) : resolve())),
   );
   const bound = tree.done
     .catch(() => {})

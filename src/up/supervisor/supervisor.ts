@@ -8,12 +8,15 @@ import type { ProjectConfig } from '../types.js';
 import { decideRestart, describeExit, type Exit, formatMs } from './backoff.js';
 import { ServiceGraph } from './graph.js';
 import type { Instance, ServiceState } from './instance.js';
+import type { OutputGate } from './lines.js';
 import { startProbe } from './readiness.js';
 import { pipeOutput, spawnInstance } from './spawn-instance.js';
 
 export interface SupervisorOptions {
   /** Each line of a service's output, as it comes (the foreground printer and the log store). */
   onLine?: (instance: string, line: string, time: Date) => void;
+  /** Back-pressure from where `onLine` writes: services' output pauses while it is blocked. */
+  gate?: OutputGate;
   /** What the supervisor does and why: "worker: exited 1; restarting in 400ms". */
   onEvent?: (message: string) => void;
   /** Stop everything as soon as one instance ends on its own (`up --exit-on-exit`). */
@@ -172,10 +175,14 @@ export class Supervisor extends EventEmitter {
     inst.startedAt = Date.now();
     const probe = inst.service.ready ? startProbe(inst.service.ready, inst.service) : undefined;
     inst.probe = probe;
-    const drained = pipeOutput(tree, (line) => {
-      probe?.line(line);
-      this.#options.onLine?.(inst.name, line, new Date());
-    });
+    const drained = pipeOutput(
+      tree,
+      (line) => {
+        probe?.line(line);
+        this.#options.onLine?.(inst.name, line, new Date());
+      },
+      this.#options.gate,
+    );
     void tree.done
       .then(
         (result): Exit => ({ exitCode: result.exitCode, signal: result.signal }),
