@@ -8,7 +8,7 @@ import { basename, join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { attach, list } from '../../dist/index.js';
 import type { ProjectConfig, ServiceConfig } from '../../dist/up/types.js';
-import { bounded, type Proc, repoRoot, safeCleanup } from '../helpers/index.js';
+import { bounded, type Proc, readStat, repoRoot, safeCleanup } from '../helpers/index.js';
 
 export const corralBin = join(repoRoot, 'bin', 'corral');
 
@@ -35,6 +35,8 @@ export function tmpProject(t: TestContext, extraEnv: Record<string, string> = {}
   };
   const project: TestProject = { dir, runtime, name: basename(dir).replace(/[^\w.-]/g, '_'), env, procs: [] };
   t.after(async () => {
+    // A supervisor left by a failed test: asked to go down first, then its trees and itself killed.
+    await runCommand(project, corralBin, ['down'], { bound: 20_000 }).catch(() => {});
     await killProjectTrees(project.name);
     await safeCleanup(project.procs);
     rmSync(dir, { recursive: true, force: true });
@@ -88,8 +90,13 @@ export interface CliRun {
 }
 
 /** `corral ARGS` in `project.dir` with its environment; bounded. `onStart` gets the child (our own, unreaped: its pid is safe to signal). */
-export function corral(project: TestProject, args: string[], options: RunOptions = {}): Promise<CliRun> {
-  return runCommand(project, corralBin, args, options);
+export async function corral(project: TestProject, args: string[], options: RunOptions = {}): Promise<CliRun> {
+  const run = await runCommand(project, corralBin, args, options);
+  // `up -d` names its daemon: recorded (pid + start time) so the clean-up can kill it if all else fails.
+  const pid = Number(/supervisor pid (\d+)/.exec(run.stdout)?.[1] ?? 0);
+  const start = pid > 0 ? readStat(pid)?.start : undefined;
+  if (start !== undefined) project.procs.push({ pid, start });
+  return run;
 }
 
 interface RunOptions {

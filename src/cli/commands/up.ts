@@ -1,16 +1,21 @@
 // corral up [-f FILE] [-d] [--exit-on-exit] [--timestamps] [SERVICE...]: the project's services,
 // each a corral of its own, supervised in the foreground or by a daemon (docs/services.md).
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { probeSocket } from '../../up/supervisor/control-server.js';
 import { daemonFlag, launchDaemon, notifyFdNumber } from '../../up/supervisor/daemon.js';
 import { SupervisorRunningError } from '../../up/supervisor/errors.js';
 import { hostSupervisor, notifyFd, type StartReport } from '../../up/supervisor/host.js';
 import { ensurePrivateDir, projectPaths } from '../../up/supervisor/paths.js';
-import { loadProject } from '../../up/supervisor/project.js';
 import { Supervisor } from '../../up/supervisor/supervisor.js';
 import type { ProjectConfig } from '../../up/types.js';
 import { parseOperands } from '../args.js';
 import type { Outcome } from '../outcome.js';
-import { formatStatus, outcomeOf, serviceStatusFor } from './services.js';
+
+// The daemon gets the project the CLI loaded and validated, as JSON in a private file: it never
+// loads the YAML parser and the schema library (their ~16 MiB stay out of a long-lived process).
+// So ./services.js (which loads configs) and the config loader are imported only when needed.
+const projectFlag = '--project-json';
 
 export const upUsage = `usage: corral up [OPTIONS] [SERVICE...]
 
@@ -42,6 +47,7 @@ const options = {
   timestamps: { type: 'boolean', short: 't' },
   help: { type: 'boolean', short: 'h' },
   [daemonFlag.slice(2)]: { type: 'boolean' },
+  [projectFlag.slice(2)]: { type: 'string' },
 } as const;
 
 export async function upCommand(argv: readonly string[]): Promise<Outcome> {
@@ -50,7 +56,15 @@ export async function upCommand(argv: readonly string[]): Promise<Outcome> {
   const daemon = values[daemonFlag.slice(2)] === true;
   const notify = daemon ? notifyFd(notifyFdNumber) : undefined;
   try {
-    const project = loadProject({ dir: process.cwd(), file: values.file, env: process.env });
+    const json = values[projectFlag.slice(2)];
+    const project: ProjectConfig =
+      daemon && typeof json === 'string'
+        ? readProjectJson(json)
+        : (await import('../../up/supervisor/project.js')).loadProject({
+            dir: process.cwd(),
+            file: values.file,
+            env: process.env,
+          });
     if (values.detach && !daemon) return await detach(project, operands, values['exit-on-exit'] ?? false);
     const status = await hostSupervisor(project, {
       services: operands,
@@ -62,7 +76,7 @@ export async function upCommand(argv: readonly string[]): Promise<Outcome> {
     return { status };
   } catch (error) {
     notify?.(reportOf(error)); // the waiting `up -d` prints it
-    return outcomeOf(error);
+    return (await import('./services.js')).outcomeOf(error);
   }
 }
 
@@ -74,13 +88,16 @@ async function detach(project: ProjectConfig, services: string[], exitOnExit: bo
   const found = await probeSocket(paths.socket);
   if (found !== 'none' && found !== 'stale')
     throw new SupervisorRunningError(project.project, found?.pid ?? null, paths.socket);
+  const json = join(paths.state, 'project.json');
+  writeFileSync(json, JSON.stringify(project), { mode: 0o600 });
   const report = await launchDaemon({
     cli: process.argv[1] as string,
-    args: ['-f', project.file, ...(exitOnExit ? ['--exit-on-exit'] : []), '--', ...services],
+    args: ['-f', project.file, projectFlag, json, ...(exitOnExit ? ['--exit-on-exit'] : []), '--', ...services],
     cwd: project.dir,
     env: process.env,
     log: paths.supervisorLog,
   });
+  const { formatStatus, serviceStatusFor } = await import('./services.js');
   if (!report.ok) {
     const status = serviceStatusFor(report) ?? 4;
     return { status, error: report.hint ? `${report.error}\nhint: ${report.hint}` : report.error };
@@ -98,6 +115,15 @@ async function detach(project: ProjectConfig, services: string[], exitOnExit: bo
     text: `${text}\n`,
     error: `${failed.map((s) => `${s.service}: ${s.reason ?? 'failed'}`).join('; ')}\nhint: see 'corral logs ${failed[0]?.service}'`,
   };
+}
+
+/** The project as `up -d` wrote it for the daemon (removed once read: it holds the services' environments). */
+function readProjectJson(path: string): ProjectConfig {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as ProjectConfig;
+  } finally {
+    rmSync(path, { force: true });
+  }
 }
 
 function reportOf(error: unknown): StartReport {
