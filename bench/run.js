@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { runAllCleanups } from './lib.js';
 
-const all = ['spawn', 'kill', 'storm', 'memory', 'cli', 'lookup'];
+const all = ['spawn', 'kill', 'storm', 'memory', 'cli', 'lookup', 'services', 'levels'];
 const chosen = process.argv.slice(2).length > 0 ? process.argv.slice(2) : all;
 for (const name of chosen) if (!all.includes(name)) throw new Error(`unknown measurement ${name}: one of ${all}`);
 
