@@ -1,9 +1,10 @@
 // The cgroup and sandbox levels: what each guarantees beyond track, checked from outside, as root
 // and as the unprivileged user; no cgroup directory and no namespace is left behind.
 import assert from 'node:assert/strict';
-import { spawn as spawnChild } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { type ChildProcess, spawn as spawnChild } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { attach, LevelUnavailableError, list, ownerOf, ReaperError, run, spawn } from '../../dist/index.js';
@@ -115,14 +116,22 @@ test('cgroup: a tree that SIGKILLs its reaper changes nothing: the controller ki
 test('cgroup: with its controller killed too, the group stays listed by list() and a later kill removes it', async (t) => {
   if (needCgroup(t) === undefined) return;
   const report = reportFile();
+  const go = join(mkdtempSync(join(tmpdir(), 'corral-go-')), 'go');
   let dir: string | undefined;
+  let child: ChildProcess | undefined;
   t.after(async () => {
+    // Still running (the test failed before the tree struck): SIGKILL the controller, which is our own child and
+    // not yet reaped, so its pid is still its own; its reaper then kills the group as it does for any dead controller.
+    if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     if (dir && existsSync(dir)) await killAndRemoveGroup(dir);
     await safeCleanup(readReport(report.path));
     report.cleanup();
+    rmSync(dirname(go), { recursive: true, force: true });
   });
   // The controller stops itself being able to clean up (SIGSTOP from the tree), then loses its reaper and its life.
-  const script = `"$FIX" & while [ "$(wc -l < "$CORRAL_TEST_REPORT")" -lt 3 ]; do sleep 0.01; done; kill -STOP $CONTROLLER; kill -9 $PPID; kill -9 $CONTROLLER; exec sleep 1000`;
+  // The tree strikes only once the test has read the controller's line ($GO exists): struck earlier, the controller
+  // could die before it printed (seen in CI).
+  const script = `"$FIX" & while [ "$(wc -l < "$CORRAL_TEST_REPORT")" -lt 3 ] || [ ! -e "$GO" ]; do sleep 0.01; done; kill -STOP $CONTROLLER; kill -9 $PPID; kill -9 $CONTROLLER; exec sleep 1000`;
   const controller = [
     `const { spawn } = await import(${JSON.stringify(join(repoRoot, 'dist/index.js'))});`,
     "const tree = await spawn('sh', ['-c', process.argv[1]], { level: 'cgroup', stdio: 'ignore', leftovers: 'wait',",
@@ -130,18 +139,20 @@ test('cgroup: with its controller killed too, the group stays listed by list() a
     "process.stdout.write(tree.id + ' ' + tree.cgroup + '\\n');",
     'await tree.done.catch(() => {});',
   ].join('\n');
-  const child = spawnChild(process.execPath, ['--input-type=module', '-e', controller, script], {
+  const controllerProcess = spawnChild(process.execPath, ['--input-type=module', '-e', controller, script], {
     stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, FIX: fixture('double-fork'), CORRAL_TEST_REPORT: report.path },
+    env: { ...process.env, FIX: fixture('double-fork'), CORRAL_TEST_REPORT: report.path, GO: go },
   });
+  child = controllerProcess;
   let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  const exited = new Promise((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+  controllerProcess.stdout.on('data', (d) => (out += d));
+  const exited = new Promise((resolve) => controllerProcess.once('exit', (_code, signal) => resolve(signal)));
   const [, id = '', group = ''] = await waitFor(() => /^(\w+) (\S+)$/m.exec(out), {
     what: 'the controller to print its tree',
   });
   dir = group;
   groupsMade.push(group);
+  writeFileSync(go, '');
   assert.equal(await bounded(exited, 20_000, 'the controller to be killed'), 'SIGKILL');
   await waitFor(reportedAtLeast(report.path, 3), { what: 'the reports' });
   const procs = readReport(report.path);
