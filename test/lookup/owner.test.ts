@@ -156,7 +156,8 @@ async function reuseScenario(mode: ReuseVerdict['mode'], rounds: number): Promis
   });
   const verdict: ReuseVerdict = { mode, reused: 0, primed: 0, sameTick: 0, owned: 0, ownedSameTick: 0 };
   try {
-    for (let round = 0; round < rounds; round++) {
+    // Same-tick rounds are the ones that matter there, and load makes them rarer: stop at the fifth, or at `rounds`.
+    for (let round = 0; round < rounds && !(mode === 'same-tick' && verdict.sameTick >= 5); round++) {
       const before = readReport(report.path).length;
       tree.stdin?.write('member\n');
       const member = (await spin(reportedAtLeast(report.path, before + 1), 'a new member'))[before];
@@ -393,7 +394,7 @@ test('a pid freed by a member and taken by a stranger on a later clock tick is n
 });
 
 test('a pid freed by a member and taken by a stranger within the same clock tick is not reported as owned', {}, async () => {
-  const verdict = await inNamespace('same-tick', 60);
+  const verdict = await inNamespace('same-tick', 400);
   assert.ok(verdict.sameTick >= 5, `at least 5 strangers started within the member's tick, got ${verdict.sameTick}`);
   assert.equal(verdict.primed, verdict.reused, 'each of those pids had been looked up (and cached) as owned');
   assert.equal(verdict.ownedSameTick, 0, `strangers reported as owned: ${JSON.stringify(verdict)}`);
