@@ -3,7 +3,7 @@
 //    (b) the same, `level: 'sandbox'` vs SIGKILL to the init of an `unshare` pid namespace;
 //    (c) spawn→done of `true` at each level, and the sandbox's start-up vs unshare and bwrap.
 // The tree is the one of bench/kill.js: one sh with N `sleep 1000` children.
-import { spawnSync, spawn as spawnChild } from 'node:child_process';
+import { spawn as spawnChild, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmdirSync, watch as watchFile, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from '../dist/index.js';
@@ -151,7 +151,11 @@ async function cgroupKill(n) {
     const reaped = await guard(exited, 10_000, 'sh to be reaped');
     // The brief's clock: the group unpopulated *and* sh reaped by its parent (this process);
     // the 1000 orphaned sleeps are reaped by pid 1, off the clock (as in bench/kill.js).
-    return { ms: Math.max(unpopulated, reaped) - start, populatedMs: unpopulated - start, left: procs.filter(alive).length };
+    return {
+      ms: Math.max(unpopulated, reaped) - start,
+      populatedMs: unpopulated - start,
+      left: procs.filter(alive).length,
+    };
   } finally {
     watcher?.close();
     cleanup(); // kills what is left (only ours: the group is fresh) and removes the group
@@ -251,7 +255,8 @@ export async function measure() {
       (errors ? `, ${errors}/${runs.length} rejected` : '')
     );
   };
-  const range = (runs) => `${Math.min(...runs.map((r) => r.ms)).toFixed(0)}–${Math.max(...runs.map((r) => r.ms)).toFixed(0)}`;
+  const range = (runs) =>
+    `${Math.min(...runs.map((r) => r.ms)).toFixed(0)}–${Math.max(...runs.map((r) => r.ms)).toFixed(0)}`;
   rows.push({
     measurement: `kill ${N}, level cgroup (median of ${KILL_REPS})`,
     corral: `${ms(med(kills.cgroup))} [${range(kills.cgroup)}]${leftText(kills.cgroup)}`,
@@ -370,7 +375,7 @@ export async function measure() {
     target: SANDBOX_TARGET,
   });
   notes.push(
-    'levels spawn: each timed from spawn() to the tree\'s `done` (corral) or the child\'s exit event (unshare, bwrap), ' +
+    "levels spawn: each timed from spawn() to the tree's `done` (corral) or the child's exit event (unshare, bwrap), " +
       `in the same run, rotated, back to back or ${SPACED_GAP} ms apart; the sandbox rows' target (${SANDBOX_TARGET}x) is a soft goal`,
   );
 

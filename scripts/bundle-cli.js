@@ -23,7 +23,10 @@ await build({
     {
       name: 'services-apart',
       setup(build) {
-        build.onResolve({ filter: /^\.\/commands\/(up|services)\.js$/ }, (args) => ({ path: args.path, external: true }));
+        build.onResolve({ filter: /^\.\/commands\/(up|services)\.js$/ }, (args) => ({
+          path: args.path,
+          external: true,
+        }));
       },
     },
   ],

@@ -1,8 +1,14 @@
 /*
  * The cgroup level: one cgroup v2 group per corral, made by the reaper before
- * main exists and joined by main between fork and exec, so that membership is
- * the tree from its first instruction. The reaper itself stays outside: the
- * group's cgroup.kill then spares it, and it is there to remove the group.
+ * main exists; main is born in it (clone3 with CLONE_INTO_CGROUP) or, before
+ * Linux 5.7, joins it between fork and exec, so that membership is the tree
+ * from its first instruction. The reaper itself stays outside: the group's
+ * cgroup.kill then spares it, and it is there to remove the group.
+ *
+ * Born in the group, not moved: a write to cgroup.procs takes the kernel's
+ * cgroup_threadgroup_rwsem for writing, which waits out an RCU grace period
+ * whenever no migration happened just before: 12-16 ms per spawn measured
+ * here, against none for a clone into the group (only the read side).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -10,6 +16,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +33,15 @@
 #ifndef SYS_pidfd_send_signal
 #define SYS_pidfd_send_signal 424
 #endif
+#ifndef SYS_clone3
+#define SYS_clone3 435
+#endif
+#define CORRAL_CLONE_INTO_CGROUP 0x200000000ULL
+
+/* struct clone_args up to CLONE_ARGS_SIZE_VER2 (Linux 5.7), spelled out: older headers lack `cgroup`. */
+struct clone_args_v2 {
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup;
+};
 
 static int write_file(const char *dir, const char *file, const char *text)
 {
@@ -68,7 +84,6 @@ static ssize_t read_file(const char *dir, const char *file, char *buf, size_t si
 int cgroup_create(const char *dir, long long pids_max, long long memory_max, const char **what)
 {
 	char num[32];
-	char path[PATH_MAX];
 
 	if (mkdir(dir, 0755) < 0) {
 		*what = "mkdir of the cgroup";
@@ -89,10 +104,9 @@ int cgroup_create(const char *dir, long long pids_max, long long memory_max, con
 			goto fail;
 		}
 	}
-	snprintf(path, sizeof path, "%s/cgroup.procs", dir);
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
-		*what = "cgroup.procs of the cgroup";
+		*what = "open the cgroup";
 		goto fail;
 	}
 	return fd;
@@ -101,6 +115,22 @@ fail:;
 	rmdir(dir);
 	errno = saved;
 	return -1;
+}
+
+pid_t cgroup_clone(uint64_t flags, int group)
+{
+	struct clone_args_v2 args = { .flags = flags | CORRAL_CLONE_INTO_CGROUP, .exit_signal = SIGCHLD, .cgroup = (uint64_t)group };
+
+	pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof args);
+	/* ENOSYS before 5.3, E2BIG (a larger struct than it knows) before 5.7: the caller falls back to joining. */
+	if (pid < 0 && (errno == ENOSYS || errno == E2BIG))
+		errno = ENOSYS;
+	return pid;
+}
+
+int cgroup_procs(int group)
+{
+	return openat(group, "cgroup.procs", O_WRONLY | O_CLOEXEC);
 }
 
 /* Its pid is pinned by the pidfd only while it lives: membership is read after opening it, then it is checked alive. */

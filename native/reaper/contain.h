@@ -7,6 +7,7 @@
 #define CORRAL_CONTAIN_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/resource.h>
 #include <sys/types.h>
 
@@ -14,11 +15,19 @@
 
 /*
  * Makes the group `dir` (it must not exist), writes the limits that are set
- * (> 0) and returns its cgroup.procs opened for writing, for main to join
- * itself with "0" between fork and exec. -1 with errno and *what set on failure
- * (the group is removed again).
+ * (> 0) and returns the group's directory, opened, for cgroup_clone. -1 with
+ * errno and *what set on failure (the group is removed again).
  */
 int cgroup_create(const char *dir, long long pids_max, long long memory_max, const char **what);
+/*
+ * clone3() of the caller (fork-like: no CLONE_VM, no new stack; `flags` may add
+ * CLONE_VFORK and namespaces) with the child born in `group`. Returns as fork();
+ * errno ENOSYS when the kernel cannot (before 5.7): then fork and join through
+ * cgroup_procs().
+ */
+pid_t cgroup_clone(uint64_t flags, int group);
+/* The group's cgroup.procs opened for writing ("0" joins the writer), or -1 with errno. */
+int cgroup_procs(int group);
 /* SIGKILL every member: cgroup.kill (else freeze, signal each, thaw), then each pid still listed. */
 void cgroup_kill(const char *dir);
 /* Sends `sig` to every pid listed in cgroup.procs that is provably a member; returns how many. */
@@ -38,7 +47,7 @@ struct sandbox {
 	const char **writable;
 	int nwritable;
 	long max_processes; /* RLIMIT_NPROC inside the user namespace for the tree's uid; 0 = none */
-	int cgroup_procs; /* the init joins this group (written by the reaper); -1 = none */
+	int cgroup; /* the init is born in this group (its directory, from cgroup_create); -1 = none */
 };
 
 struct sandbox_child {

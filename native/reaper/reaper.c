@@ -902,7 +902,7 @@ static void parse_args(int argc, char **argv, struct config *cfg)
 
 	memset(cfg, 0, sizeof *cfg);
 	cfg->sb.writable = writable;
-	cfg->sb.cgroup_procs = -1;
+	cfg->sb.cgroup = -1;
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -1131,13 +1131,13 @@ static void fatal_cleanup(struct tree *t, int err, const char *what)
 	fatal(err, what);
 }
 
-static void spawn_sandboxed(const struct config *cfg, struct tree *t, int cgroup_procs)
+static void spawn_sandboxed(const struct config *cfg, struct tree *t, int group)
 {
 	struct sandbox sb = cfg->sb;
 	struct sandbox_child child;
 	const char *what = NULL;
 
-	sb.cgroup_procs = cgroup_procs;
+	sb.cgroup = group;
 	main_cfg = cfg;
 	if (sandbox_spawn(&sb, exec_sandboxed, &child, &what) < 0)
 		fatal_cleanup(t, errno, what);
@@ -1162,35 +1162,97 @@ static void spawn_sandboxed(const struct config *cfg, struct tree *t, int cgroup
 
 static int vfork_procs;
 
-/* vfork keeps the launch cheap: we stay suspended until main has exec'd. Our fds are all O_CLOEXEC. */
-static void spawn_main(const struct config *cfg, struct tree *t)
-{
-	const char *what = NULL;
-	int procs = -1;
+/* Why main could not start, sent by a clone3 child (a copy of us, not sharing our memory) down a CLOEXEC pipe. */
+struct spawn_failure {
+	int err;
+	const char *what; /* a string literal: the same address in the copy as here */
+};
 
-	t->report = -1;
-	if (cfg->cgroup) {
-		procs = cgroup_create(cfg->cgroup, cfg->pids_max, cfg->memory_max, &what);
-		if (procs < 0)
-			fatal(errno, what);
-		t->cgroup = cfg->cgroup;
+/*
+ * Main born in the group (see cgroup.c): clone3 with CLONE_VFORK, so we stay
+ * suspended until it has exec'd, as with vfork. 0 with spawn_errno/spawn_what
+ * set as exec_main sets them; -1 with errno ENOSYS when the kernel cannot.
+ */
+static pid_t clone_main(const struct config *cfg, int group)
+{
+	int fail[2];
+
+	if (pipe2(fail, O_CLOEXEC) < 0)
+		return -1;
+	pid_t pid = cgroup_clone(CLONE_VFORK, group);
+	if (pid == 0) {
+		struct spawn_failure f = { 0, NULL };
+
+		close(fail[0]);
+		prepare_exec(cfg, -1, &f.what);
+		f.err = errno;
+		(void)!write(fail[1], &f, sizeof f);
+		_exit(127);
 	}
-	if (cfg->sandbox) {
-		spawn_sandboxed(cfg, t, procs);
-		if (procs >= 0)
-			close(procs);
-		return;
+	int err = errno;
+	close(fail[1]);
+	if (pid > 0) {
+		struct spawn_failure f;
+
+		if (read(fail[0], &f, sizeof f) == (ssize_t)sizeof f) {
+			spawn_errno = f.err;
+			spawn_what = f.what;
+		}
 	}
-	spawn_errno = 0;
-	spawn_what = NULL;
+	close(fail[0]);
+	errno = err;
+	return pid;
+}
+
+/* vfork keeps the launch cheap: we stay suspended until main has exec'd. Our fds are all O_CLOEXEC. */
+static pid_t vfork_main(const struct config *cfg, int procs)
+{
 	vfork_procs = procs; /* not a local: vfork may clobber those */
 	pid_t pid = vfork();
 
 	if (pid == 0)
 		exec_main(cfg, vfork_procs);
-	int err = errno;
-	if (vfork_procs >= 0)
-		close(vfork_procs);
+	return pid;
+}
+
+static void spawn_main(const struct config *cfg, struct tree *t)
+{
+	const char *what = NULL;
+	int group = -1;
+
+	t->report = -1;
+	if (cfg->cgroup) {
+		group = cgroup_create(cfg->cgroup, cfg->pids_max, cfg->memory_max, &what);
+		if (group < 0)
+			fatal(errno, what);
+		t->cgroup = cfg->cgroup;
+	}
+	if (cfg->sandbox) {
+		spawn_sandboxed(cfg, t, group);
+		if (group >= 0)
+			close(group);
+		return;
+	}
+	spawn_errno = 0;
+	spawn_what = NULL;
+	pid_t pid = -1;
+	int err = ENOSYS;
+	if (group >= 0) {
+		pid = clone_main(cfg, group);
+		err = errno;
+	}
+	if (pid < 0 && err == ENOSYS) {
+		/* Track level, or a kernel before 5.7: vfork, and main joins the group itself before exec. */
+		int procs = group >= 0 ? cgroup_procs(group) : -1;
+		if (group >= 0 && procs < 0)
+			fatal_cleanup(t, errno, "cgroup.procs of the cgroup");
+		pid = vfork_main(cfg, procs);
+		err = errno;
+		if (procs >= 0)
+			close(procs);
+	}
+	if (group >= 0)
+		close(group);
 	if (pid < 0) {
 		emit(EV_SPAWN_FAILED " %d", err);
 		return;

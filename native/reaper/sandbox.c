@@ -305,7 +305,7 @@ static pid_t find_main(pid_t init)
 
 int sandbox_spawn(const struct sandbox *sb, void (*exec_main)(void), struct sandbox_child *out, const char **what)
 {
-	int go[2], rep[2];
+	int go[2], rep[2], saved;
 	bool as_nobody = getuid() == 0;
 	unsigned long flags = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | (sb->network_off ? CLONE_NEWNET : 0);
 
@@ -314,16 +314,37 @@ int sandbox_spawn(const struct sandbox *sb, void (*exec_main)(void), struct sand
 		*what = "pipe";
 		return -1;
 	}
-	pid_t pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
+	/* Born in the group when there is one (see cgroup.c); before Linux 5.7 it is moved there below. */
+	int procs = -1;
+	pid_t pid = sb->cgroup >= 0 ? cgroup_clone(flags, sb->cgroup) : -1;
+	if (sb->cgroup < 0 || (pid < 0 && errno == ENOSYS)) {
+		if (sb->cgroup >= 0 && (procs = cgroup_procs(sb->cgroup)) < 0) {
+			saved = errno;
+			close(go[0]);
+			close(go[1]);
+			close(rep[0]);
+			close(rep[1]);
+			errno = saved;
+			*what = "cgroup.procs of the cgroup";
+			return -1;
+		}
+		pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
+	}
 	if (pid == 0) {
 		close(go[1]);
 		close(rep[0]);
+		if (procs >= 0)
+			close(procs);
+		if (sb->cgroup >= 0)
+			close(sb->cgroup); /* the init has no business with the group */
 		init_main(sb, exec_main, go[0], rep[1], as_nobody);
 	}
-	int saved = errno;
+	saved = errno;
 	close(go[0]);
 	close(rep[1]);
 	if (pid < 0) {
+		if (procs >= 0)
+			close(procs);
 		close(go[1]);
 		close(rep[0]);
 		errno = saved;
@@ -333,9 +354,11 @@ int sandbox_spawn(const struct sandbox *sb, void (*exec_main)(void), struct sand
 	char num[24];
 	snprintf(num, sizeof num, "%d", pid);
 	if (write_id_maps(pid, as_nobody, what) < 0 ||
-	    (sb->cgroup_procs >= 0 && write(sb->cgroup_procs, num, strlen(num)) < 0 && (*what = "join the cgroup")) ||
+	    (procs >= 0 && write(procs, num, strlen(num)) < 0 && (*what = "join the cgroup")) ||
 	    write(go[1], "g", 1) != 1) {
 		saved = errno;
+		if (procs >= 0)
+			close(procs);
 		kill(pid, SIGKILL); /* our unreaped child: its pid cannot be anyone else's */
 		waitpid(pid, NULL, 0);
 		close(go[1]);
@@ -343,6 +366,8 @@ int sandbox_spawn(const struct sandbox *sb, void (*exec_main)(void), struct sand
 		errno = saved;
 		return -1;
 	}
+	if (procs >= 0)
+		close(procs);
 	/* The init's first line says whether main runs. */
 	char line[256];
 	size_t len = 0;
