@@ -185,20 +185,33 @@ unsigned long cgroup_signal_members(const char *dir, int sig)
 	return n;
 }
 
-void cgroup_kill(const char *dir)
+int cgroup_kill(const char *dir)
 {
-	if (write_file(dir, "cgroup.kill", "1") < 0) {
-		/* Before Linux 5.14: frozen, nothing in the group can fork while each member is signalled. */
-		bool frozen = write_file(dir, "cgroup.freeze", "1") == 0;
-		cgroup_signal_members(dir, SIGKILL);
-		if (frozen)
-			write_file(dir, "cgroup.freeze", "0");
-	}
-	/*
-	 * Seen on 6.18: a process whose main thread exited while other threads run
-	 * survives cgroup.kill (and looks like a zombie in /proc/PID/stat).
-	 */
+	if (write_file(dir, "cgroup.kill", "1") == 0)
+		return 0;
+	/* Before Linux 5.14: frozen, nothing in the group can fork while each member is signalled. */
+	bool frozen = write_file(dir, "cgroup.freeze", "1") == 0;
 	cgroup_signal_members(dir, SIGKILL);
+	if (frozen)
+		write_file(dir, "cgroup.freeze", "0");
+	return 1;
+}
+
+unsigned long cgroup_count(const char *dir)
+{
+	char path[PATH_MAX], buf[4096];
+	unsigned long n = 0;
+	ssize_t got;
+
+	snprintf(path, sizeof path, "%s/cgroup.procs", dir);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	while ((got = read(fd, buf, sizeof buf)) > 0)
+		for (ssize_t i = 0; i < got; i++)
+			n += buf[i] == '\n';
+	close(fd);
+	return n;
 }
 
 bool cgroup_populated(const char *dir)
@@ -232,8 +245,10 @@ int cgroup_remove(const char *dir)
 			return 0;
 		if (errno != EBUSY)
 			return -1;
-		if (cgroup_populated(dir))
+		if (cgroup_populated(dir)) {
 			cgroup_kill(dir);
+			cgroup_signal_members(dir, SIGKILL); /* a leader whose threads live on survives cgroup.kill */
+		}
 		struct timespec ts = { 0, (i < 20 ? 1 : 10) * 1000000L };
 		nanosleep(&ts, NULL);
 	}

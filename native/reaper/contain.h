@@ -28,8 +28,15 @@ int cgroup_create(const char *dir, long long pids_max, long long memory_max, con
 pid_t cgroup_clone(uint64_t flags, int group);
 /* The group's cgroup.procs opened for writing ("0" joins the writer), or -1 with errno. */
 int cgroup_procs(int group);
-/* SIGKILL every member: cgroup.kill (else freeze, signal each, thaw), then each pid still listed. */
-void cgroup_kill(const char *dir);
+/*
+ * SIGKILL every member: cgroup.kill, 0; before Linux 5.14, freeze, signal each,
+ * thaw, 1. Seen on 6.18: a process whose main thread exited while other threads
+ * run survives cgroup.kill (and looks like a zombie in /proc/PID/stat), so the
+ * caller follows up with cgroup_signal_members once the rest is dead.
+ */
+int cgroup_kill(const char *dir);
+/* How many processes cgroup.procs lists (unverified: a count). */
+unsigned long cgroup_count(const char *dir);
 /* Sends `sig` to every pid listed in cgroup.procs that is provably a member; returns how many. */
 unsigned long cgroup_signal_members(const char *dir, int sig);
 bool cgroup_populated(const char *dir);

@@ -15,6 +15,7 @@ import {
   expectAllGone,
   fixture,
   type Proc,
+  procState,
   readReport,
   readStat,
   repoRoot,
@@ -84,6 +85,22 @@ test('cgroup: every member is in the group from the start, pids() reads it, the 
   assert.equal(result.level, 'cgroup');
   assert.equal(existsSync(dir), false, 'the group is removed once the tree is empty');
   expectAllGone(procs);
+});
+
+test('cgroup: a process living on in a thread after its leader exited (cgroup.kill spares it) is killed too', async (t) => {
+  if (needCgroup(t) === undefined) return;
+  const { tree, procs } = await startReported(t, 'sh', ['-c', `"${fixture('leader-exit')}" & exec sleep 1000`], 1, {
+    level: 'cgroup',
+  });
+  const [threaded] = procs;
+  assert.ok(threaded);
+  if (tree.cgroup) groupsMade.push(tree.cgroup);
+  // Its leader is a zombie in /proc/PID/stat while the thread runs: what cgroup.kill does not end on 6.18.
+  await waitFor(() => procState(threaded) === 'Z' || null, { what: 'the leader thread to exit' });
+  assert.ok(readdirSync(`/proc/${threaded.pid}/task`).length >= 2, 'its thread lives on');
+  const result = await bounded(tree.kill(), 20_000, 'the kill of a tree with a thread-only process');
+  assert.equal(result.level, 'cgroup');
+  expectAllGone([threaded], 'the thread-only process');
 });
 
 test('cgroup: a tree that SIGKILLs its reaper changes nothing: the controller kills the group', async (t) => {
