@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync, rmdirSync, watch as watchFile, writeFileSync }
 import { join } from 'node:path';
 import treeKill from 'tree-kill';
 import { spawn } from '../dist/index.js';
-import { alive, childrenOf, guard, killVerified, median, onCleanup, readStat, sleep, waitFor } from './lib.js';
+import { alive, blockFor, guard, killVerified, median, onCleanup, sleep, treeReady, treeScript } from './lib.js';
 
 const SIZES = [
   { n: 10, reps: 5 },
@@ -15,43 +15,6 @@ const SIZES = [
 ];
 const CGROUP2 = '/sys/fs/cgroup/unified';
 const KILL_BOUND = 30_000;
-
-const treeScript = (n) => `i=0; while [ $i -lt ${n} ]; do sleep 1000 & i=$((i+1)); done; echo ready; wait`;
-
-/** Resolves once `stream` has said "ready"; every byte after it is drained. */
-function readyLine(stream) {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    stream.setEncoding('latin1');
-    stream.on('data', (chunk) => {
-      text += chunk;
-      if (text.includes('ready\n')) resolve();
-    });
-    stream.on('end', () => reject(new Error('tree exited before it was ready')));
-  });
-}
-
-/**
- * Waits until sh has N children that have all exec'd `sleep`, counted from
- * /proc/SH/task/SH/children; returns every member as { pid, start } (sh first).
- */
-async function treeReady(shPid, n, stdout) {
-  await guard(readyLine(stdout), 60_000, `a tree of ${n} to fork`);
-  return waitFor(
-    () => {
-      const kids = childrenOf(shPid);
-      if (kids.length !== n) return null;
-      const stats = kids.map(readStat);
-      if (stats.some((s) => s === null || s.comm !== 'sleep')) return null;
-      const sh = readStat(shPid);
-      return sh && [sh, ...stats].map(({ pid, start }) => ({ pid, start }));
-    },
-    { bound: 10_000, interval: 5, what: `${n} sleep processes to be alive` },
-  );
-}
-
-/** Sync sleep for signal-time clean-up, where nothing can be awaited. */
-const blockFor = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 
 // ---- (a) corral -------------------------------------------------------------
 

@@ -7,7 +7,21 @@ import { spawn as spawnChild, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmdirSync, watch as watchFile, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from '../dist/index.js';
-import { alive, childrenOf, guard, killVerified, median, onCleanup, p90, readStat, sleep, waitFor } from './lib.js';
+import {
+  alive,
+  blockFor,
+  childrenOf,
+  guard,
+  killVerified,
+  median,
+  onCleanup,
+  p90,
+  readStat,
+  sleep,
+  treeReady,
+  treeScript,
+  waitFor,
+} from './lib.js';
 
 const N = 1000;
 const KILL_REPS = 5;
@@ -19,7 +33,6 @@ const CGROUP2 = '/sys/fs/cgroup/unified';
 const KILL_BOUND = 30_000;
 const SANDBOX_TARGET = 1.5; // a soft goal for the sandbox's start-up vs a bare namespace tool
 
-const treeScript = (n) => `i=0; while [ $i -lt ${n} ]; do sleep 1000 & i=$((i+1)); done; echo ready; wait`;
 const asRoot = process.getuid?.() === 0;
 // Closest to corral's sandbox (user + pid + mount namespaces, a fresh /proc), for a caller of any uid.
 const UNSHARE_USER = ['--user', '--map-root-user', '--pid', '--fork', '--mount-proc'];
@@ -28,36 +41,6 @@ const UNSHARE_ROOT = ['--pid', '--fork', '--mount-proc'];
 /** Every group a tree of ours had: each must be gone when the measurement ends. */
 const ourGroups = new Set();
 
-/** Resolves once `stream` has said "ready"; every byte after it is drained. */
-function readyLine(stream) {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    stream.setEncoding('latin1');
-    stream.on('data', (chunk) => {
-      text += chunk;
-      if (text.includes('ready\n')) resolve();
-    });
-    stream.on('end', () => reject(new Error('tree exited before it was ready')));
-  });
-}
-
-/** Waits until sh has N children that have all exec'd `sleep`; every member as { pid, start } (sh first). */
-async function treeReady(shPid, n, stdout) {
-  await guard(readyLine(stdout), 60_000, `a tree of ${n} to fork`);
-  return waitFor(
-    () => {
-      const kids = childrenOf(shPid);
-      if (kids.length !== n) return null;
-      const stats = kids.map(readStat);
-      if (stats.some((s) => s === null || s.comm !== 'sleep')) return null;
-      const sh = readStat(shPid);
-      return sh && [sh, ...stats].map(({ pid, start }) => ({ pid, start }));
-    },
-    { bound: 10_000, interval: 5, what: `${n} sleep processes to be alive` },
-  );
-}
-
-const blockFor = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 const procOf = (pid) => {
   const st = readStat(pid);
   return st ? { pid: st.pid, start: st.start } : null;

@@ -82,6 +82,46 @@ export function vmRssKiB(pid) {
   return Number(match[1]);
 }
 
+// ---- the 1000-sleep tree of the kill benches (kill.js, levels.js) ------------
+
+/** One sh with `n` `sleep 1000` children; it says "ready" once it has forked them all. */
+export const treeScript = (n) => `i=0; while [ $i -lt ${n} ]; do sleep 1000 & i=$((i+1)); done; echo ready; wait`;
+
+/** Resolves once `stream` has said "ready"; every byte after it is drained. */
+function readyLine(stream) {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    stream.setEncoding('latin1');
+    stream.on('data', (chunk) => {
+      text += chunk;
+      if (text.includes('ready\n')) resolve();
+    });
+    stream.on('end', () => reject(new Error('tree exited before it was ready')));
+  });
+}
+
+/**
+ * Waits until sh has N children that have all exec'd `sleep`, counted from
+ * /proc/SH/task/SH/children; returns every member as { pid, start } (sh first).
+ */
+export async function treeReady(shPid, n, stdout) {
+  await guard(readyLine(stdout), 60_000, `a tree of ${n} to fork`);
+  return waitFor(
+    () => {
+      const kids = childrenOf(shPid);
+      if (kids.length !== n) return null;
+      const stats = kids.map(readStat);
+      if (stats.some((s) => s === null || s.comm !== 'sleep')) return null;
+      const sh = readStat(shPid);
+      return sh && [sh, ...stats].map(({ pid, start }) => ({ pid, start }));
+    },
+    { bound: 10_000, interval: 5, what: `${n} sleep processes to be alive` },
+  );
+}
+
+/** Sync sleep for signal-time clean-up, where nothing can be awaited. */
+export const blockFor = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
 // ---- building C helpers -----------------------------------------------------
 
 const work = mkdtempSync(join(tmpdir(), 'corral-bench-'));

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from '../dist/index.js';
-import { buildFixture, guard, killVerified, median, onCleanup, readStat, sleep, waitFor } from './lib.js';
+import { blockFor, buildFixture, guard, killVerified, median, onCleanup, readStat, sleep, waitFor } from './lib.js';
 
 const RUNS = 10;
 const STORM_MS = 300;
@@ -13,7 +13,6 @@ const PIDS_MAX = 500;
 const PIDS_ROOT = '/sys/fs/cgroup/pids';
 
 const current = (dir) => Number(readFileSync(join(dir, 'pids.current'), 'latin1'));
-const blockFor = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 
 /** Members of the group as { pid, start }: start read first, then membership re-checked. */
 function members(dir) {
