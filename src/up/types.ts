@@ -3,10 +3,14 @@
 
 export type RestartPolicy = 'no' | 'on-failure' | 'always';
 
-export type Readiness =
+export type Readiness = (
   | { kind: 'port'; port: number; host: string } // host defaults to 127.0.0.1
   | { kind: 'log'; pattern: string } // a substring of one stdout/stderr line
-  | { kind: 'command'; argv: string[]; intervalMs: number };
+  | { kind: 'command'; argv: string[]; intervalMs: number }
+) & {
+  /** Not ready this long after its start: the service is stopped and its start counts as a failure. */
+  timeoutMs: number;
+};
 
 export interface ServiceConfig {
   /** The service's name as written in the file (letters, digits, _ . -). */

@@ -239,7 +239,7 @@ services:
     max_procs: 50
     max_memory: 512M
     network: false
-    ready: { port: 5432, host: ::1 }
+    ready: { port: 5432, host: ::1, timeout: 2m }
     scale: 2
   web:
     command: node server.js
@@ -277,16 +277,16 @@ services:
     level: 'cgroup',
     limits: { maxProcesses: 50, maxMemory: 512 * 2 ** 20, network: false },
     dependsOn: [],
-    ready: { kind: 'port', port: 5432, host: '::1' },
+    ready: { kind: 'port', port: 5432, host: '::1', timeoutMs: 120_000 },
     scale: 2,
     source: { file, line: 3 },
   });
   const [, web, check] = config.services;
   assert.deepEqual(web?.argv, ['sh', '-c', 'node server.js']);
-  assert.deepEqual(web?.ready, { kind: 'log', pattern: 'listening on' });
+  assert.deepEqual(web?.ready, { kind: 'log', pattern: 'listening on', timeoutMs: 60_000 });
   assert.deepEqual(web?.source, { file, line: 18 });
   assert.equal(web?.restart, 'no');
-  assert.deepEqual(check?.ready, { kind: 'command', argv: ['pg_isready', '-q'], intervalMs: 250 });
+  assert.deepEqual(check?.ready, { kind: 'command', argv: ['pg_isready', '-q'], intervalMs: 250, timeoutMs: 60_000 });
   assert.deepEqual(check?.source, { file, line: 22 });
 });
 
@@ -321,8 +321,8 @@ test('defaults of a corral.yaml service match a Procfile line; ready defaults', 
     dependsOn: [],
     scale: 1,
   });
-  assert.deepEqual(ready, { kind: 'port', port: 8080, host: '127.0.0.1' });
-  assert.deepEqual(b?.ready, { kind: 'command', argv: ['sh', '-c', 'probe'], intervalMs: 1000 });
+  assert.deepEqual(ready, { kind: 'port', port: 8080, host: '127.0.0.1', timeoutMs: 60_000 });
+  assert.deepEqual(b?.ready, { kind: 'command', argv: ['sh', '-c', 'probe'], intervalMs: 1000, timeoutMs: 60_000 });
   assert.deepEqual(b?.backoff, { initialMs: 45_000, maxDelayMs: 45_000, maxRestarts: 5, windowMs: 60_000 });
 });
 

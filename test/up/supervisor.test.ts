@@ -98,7 +98,7 @@ function dbAndApp(dir: string, port: number, ready: ServiceConfig['ready']): Ser
 
 test('depends_on + ready port: the dependent starts only once the port accepts connections', async (t) => {
   const port = await freePort();
-  const run = supervise(t, (dir) => dbAndApp(dir, port, { kind: 'port', port, host: '127.0.0.1' }));
+  const run = supervise(t, (dir) => dbAndApp(dir, port, { kind: 'port', port, host: '127.0.0.1', timeoutMs: 60_000 }));
   await bounded(run.supervisor.start(), 20_000, 'the start');
   await waitFor(() => run.read('order').length === 3, { what: 'app to connect' });
   assert.deepEqual(run.read('order'), ['db listening', 'app started', 'app connected']);
@@ -125,11 +125,11 @@ test('ready log and ready command: dependents wait for the line, and for the com
       'logger',
       ['sh', '-c', `sleep 0.3; echo booting; echo "now ready to serve"; echo logger >> ${dir}/order; exec sleep 100`],
       {
-        ready: { kind: 'log', pattern: 'ready to serve' },
+        ready: { kind: 'log', pattern: 'ready to serve', timeoutMs: 60_000 },
       },
     ),
     service('maker', ['sh', '-c', `sleep 0.3; echo maker >> ${dir}/order; touch ${dir}/made; exec sleep 100`], {
-      ready: { kind: 'command', argv: ['test', '-e', join(dir, 'made')], intervalMs: 50 },
+      ready: { kind: 'command', argv: ['test', '-e', join(dir, 'made')], intervalMs: 50, timeoutMs: 60_000 },
     }),
     service('user', ['sh', '-c', `echo user >> ${dir}/order; exec sleep 100`], { dependsOn: ['logger', 'maker'] }),
   ]);
@@ -140,6 +140,39 @@ test('ready log and ready command: dependents wait for the line, and for the com
     collectStatus(run.supervisor).map((s) => s.state),
     ['running', 'running', 'running'],
   );
+});
+
+test('ready timeout: a service never ready is stopped, counted as a failure (restarted, then given up on); its dependent never starts', async (t) => {
+  const port = await freePort(); // nobody listens on it
+  const run = supervise(t, (dir) => [
+    service('never', ['sh', '-c', `echo run >> ${dir}/runs; exec sleep 100`], {
+      ready: { kind: 'port', port, host: '127.0.0.1', timeoutMs: 300 },
+      restart: 'on-failure',
+      backoff: { initialMs: 20, maxDelayMs: 20, maxRestarts: 1, windowMs: 60_000 },
+      stopGraceMs: 2000,
+    }),
+    service('after', ['sh', '-c', `echo after >> ${dir}/runs; exec sleep 100`], { dependsOn: ['never'] }),
+  ]);
+  await run.supervisor.start();
+  assert.equal(await bounded(run.supervisor.finished, 20_000, 'the supervisor to give up'), 1);
+  const notReady = `not ready within 300ms (waiting for port 127.0.0.1:${port})`;
+  assert.deepEqual(
+    run.events.filter((e) => e.startsWith('never:')).map((e) => e.replace(/pid \d+/, 'pid PID')),
+    [
+      `never: started (pid PID); waiting for port 127.0.0.1:${port}`,
+      `never: ${notReady}; stopping it`,
+      `never: ${notReady}; restarting in 20ms`,
+      `never: started (pid PID); waiting for port 127.0.0.1:${port}`,
+      `never: ${notReady}; stopping it`,
+      `never: ${notReady} twice in 60s; not restarting`,
+    ],
+  );
+  assert.deepEqual(run.read('runs'), ['run', 'run'], 'its dependent never started');
+  const [never, after] = collectStatus(run.supervisor);
+  assert.equal(never?.state, 'failed');
+  assert.equal(never?.lastExit?.notReady, notReady);
+  assert.equal(after?.state, 'waiting');
+  assert.deepEqual(projectTrees(run.supervisor.project.project), [], 'no tree is left');
 });
 
 test('stopAll stops dependents before their dependencies, and resolves once every tree is empty', async (t) => {

@@ -11,6 +11,7 @@ export const defaults = {
   scale: 1,
   readyHost: '127.0.0.1',
   readyIntervalMs: 1000,
+  readyTimeoutMs: 60_000,
 } as const;
 
 /** A service with every default: what a Procfile line means. */

@@ -58,6 +58,7 @@ export const fields = {
   'services.*.ready.log': { expected: 'a non-empty string to look for in the output', example: '`log: listening on`' },
   'services.*.ready.command': { expected: argvExpected, example: '`command: [pg_isready, -q]`' },
   'services.*.ready.interval': { expected: 'a positive duration like 500ms or 2s', example: '`interval: 1s`' },
+  'services.*.ready.timeout': { expected: 'a positive duration like 30s or 5m', example: '`timeout: 2m`' },
   'services.*.scale': { expected: 'a whole number of at least 1', example: '`scale: 2`' },
 } satisfies Record<string, Field>;
 
@@ -163,6 +164,7 @@ const ready = z.pipe(
     log: leaf(text),
     command: leaf(command),
     interval: leaf(positiveDuration),
+    timeout: leaf(positiveDuration),
   }),
   z.transform((r, ctx) => {
     if (ctx.issues.length > 0) return r; // `prot: 80` is a typo, not a missing `port`

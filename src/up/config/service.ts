@@ -74,11 +74,14 @@ function textOf(b: Builder, path: Path, value: string | number | boolean): strin
 
 function readyOf(b: Builder, path: Path, ready: RawService['ready']): Readiness | null {
   if (ready === undefined) return null;
-  if (ready.port !== undefined) return { kind: 'port', port: ready.port, host: ready.host ?? defaults.readyHost };
-  if (ready.log !== undefined) return { kind: 'log', pattern: ready.log };
+  const timeoutMs = ready.timeout ?? defaults.readyTimeoutMs;
+  if (ready.port !== undefined)
+    return { kind: 'port', port: ready.port, host: ready.host ?? defaults.readyHost, timeoutMs };
+  if (ready.log !== undefined) return { kind: 'log', pattern: ready.log, timeoutMs };
   return {
     kind: 'command',
     argv: argvOf(b, [...path, 'command'], ready.command as string | (string | number | boolean)[]),
     intervalMs: ready.interval ?? defaults.readyIntervalMs,
+    timeoutMs,
   };
 }

@@ -5,6 +5,8 @@ import type { RestartPolicy, ServiceConfig } from '../types.js';
 export interface Exit {
   exitCode: number | null;
   signal: string | null;
+  /** Stopped for not being ready in time: "not ready within 30s (port 127.0.0.1:8080)". A failure, whatever the status. */
+  notReady?: string;
 }
 
 export type Decision =
@@ -27,7 +29,7 @@ export function decideRestart(
   recent: readonly number[],
   now: number,
 ): { decision: Decision; recent: number[] } {
-  const failed = exit.exitCode !== 0;
+  const failed = exit.exitCode !== 0 || exit.notReady !== undefined;
   if (policy === 'no' || (policy === 'on-failure' && !failed)) {
     return {
       decision: failed
@@ -48,6 +50,7 @@ export function decideRestart(
 
 /** "exited 1", "killed by SIGSEGV". */
 export function describeExit(exit: Exit): string {
+  if (exit.notReady !== undefined) return exit.notReady;
   if (exit.signal !== null) return `killed by ${exit.signal}`;
   return exit.exitCode === null ? 'ended' : `exited ${exit.exitCode}`;
 }

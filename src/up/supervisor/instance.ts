@@ -42,6 +42,10 @@ export class Instance {
   /** SIGKILL at once whatever spawn() is about to hand over. */
   killOnLaunch = false;
   probe: Probe | undefined;
+  /** Stops the tree if its probe has not passed by `ready.timeout`. */
+  readyTimer: NodeJS.Timeout | undefined;
+  /** Set when that happened: why, for the exit it leads to. */
+  notReady: string | undefined;
   /** Date.now() when its main process started; undefined while it has no tree. */
   startedAt: number | undefined;
   restarts = 0;

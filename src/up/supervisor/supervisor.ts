@@ -204,8 +204,21 @@ export class Supervisor extends EventEmitter {
       if (!this.#stoppingAll) this.#stopInstance(inst);
     } else if (probe) {
       this.#event(`${inst.name}: started (pid ${tree.pid}); waiting for ${probe.what}`);
+      const { timeoutMs } = inst.service.ready as NonNullable<typeof inst.service.ready>;
+      inst.readyTimer = setTimeout(() => {
+        inst.readyTimer = undefined;
+        if (inst.tree !== tree || inst.state !== 'starting' || inst.stopSent) return;
+        // Not ready in time: stopped like any stop (signal, grace, KILL), and its end counts as a failure.
+        inst.notReady = `not ready within ${formatMs(timeoutMs)} (waiting for ${probe.what})`;
+        inst.stopSent = true;
+        this.#set(inst, 'stopping', `${inst.notReady}; ${inst.service.stopSignal} sent`);
+        this.#event(`${inst.name}: ${inst.notReady}; stopping it`);
+        void tree.kill(inst.service.stopSignal, { grace: inst.service.stopGraceMs }).catch(() => {});
+      }, timeoutMs);
       void probe.ready.then(() => {
         if (inst.tree !== tree || inst.state !== 'starting') return;
+        clearTimeout(inst.readyTimer);
+        inst.readyTimer = undefined;
         this.#set(inst, 'running', undefined);
         this.#event(`${inst.name}: ready`);
         this.#schedule();
@@ -217,9 +230,13 @@ export class Supervisor extends EventEmitter {
     this.#schedule();
   }
 
-  async #onDone(inst: Instance, tree: Tree, exit: Exit): Promise<void> {
+  async #onDone(inst: Instance, tree: Tree, ended: Exit): Promise<void> {
     await inst.probe?.cancel();
     if (inst.tree !== tree) return;
+    clearTimeout(inst.readyTimer);
+    inst.readyTimer = undefined;
+    const exit: Exit = inst.notReady === undefined ? ended : { ...ended, notReady: inst.notReady };
+    inst.notReady = undefined;
     inst.tree = undefined;
     inst.probe = undefined;
     inst.startedAt = undefined;
