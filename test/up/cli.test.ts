@@ -137,7 +137,19 @@ test('a SIGKILLed supervisor takes every service tree with it, double-forked dae
   assert.match(status.stderr, new RegExp(`^corral: no supervisor is running for project ${project.name} `));
   const upAgain = await corral(project, ['up', '-d']);
   assert.equal(upAgain.status, 0, upAgain.stderr);
-  await supervisorOf(project);
+  const second = await supervisorOf(project);
+  // One supervisor per project: a third up, detached or not, is refused with its pid; nothing starts.
+  for (const args of [['up', '-d'], ['up']]) {
+    const refused = await corral(project, args);
+    assert.equal(refused.status, 3, refused.stderr);
+    assert.match(
+      refused.stderr,
+      new RegExp(
+        `^corral: project ${project.name} already has a supervisor \\(pid ${second.pid}\\) on \\S+\nhint: use 'corral status', or 'corral down' to stop it first\n$`,
+      ),
+    );
+  }
+  assert.equal(projectTrees(project.name).length, 2, 'still the two trees of the running supervisor');
   assert.equal((await corral(project, ['down'])).status, 0);
 });
 

@@ -458,7 +458,7 @@ const mistakes: [string, string, Expected][] = [
       column: 14,
       field: 'services.web.ready.prot',
       message: 'unknown key `services.web.ready.prot`; did you mean `port`?',
-      hint: /are port, host, log, command, interval$/,
+      hint: /are port, host, log, command, interval, timeout$/,
     },
   ],
   [

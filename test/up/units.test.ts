@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { decideRestart } from '../../dist/up/supervisor/backoff.js';
-import { LineSplitter } from '../../dist/up/supervisor/lines.js';
+import { Batch, LineSplitter } from '../../dist/up/supervisor/lines.js';
 import { LogStore, readTail } from '../../dist/up/supervisor/log-store.js';
 import { checkPrivateDir, ensurePrivateDir, projectPaths } from '../../dist/up/supervisor/paths.js';
 import { Prefixer } from '../../dist/up/supervisor/prefix.js';
@@ -86,6 +86,38 @@ test('the log store rotates at its size bound into one older file, and reads the
   );
   assert.equal(tail[0]?.time, '2030-01-01T00:00:00.097Z');
   assert.match(readFileSync(join(dir, 'web.log'), 'utf8'), /^2030-01-01T00:00:00\.\d{3}Z line \d{3}\n/);
+});
+
+test("the log store writes a turn's lines together: on disk after flush(), or once the turn is over", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'corral-logs-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const store = new LogStore(dir);
+  t.after(() => store.close());
+  const onDisk = (): string[] => readTail(dir, ['web'], Number.POSITIVE_INFINITY).map((l) => l.line);
+  store.append('web', 'one');
+  store.append('web', 'two');
+  assert.deepEqual(onDisk(), [], 'pending within the turn');
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(onDisk(), ['one', 'two'], 'written once the turn is over');
+  store.append('web', 'three');
+  store.flush();
+  assert.deepEqual(onDisk(), ['one', 'two', 'three'], 'flush() writes at once');
+});
+
+test("a Batch hands a turn's text to its writer in one call, in order; flush() empties it at once", async () => {
+  const writes: string[] = [];
+  const batch = new Batch((text) => writes.push(text));
+  batch.add('a\n');
+  batch.add('b\n');
+  assert.deepEqual(writes, []);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(writes, ['a\nb\n']);
+  batch.add('c\n');
+  batch.flush();
+  batch.flush();
+  assert.deepEqual(writes, ['a\nb\n', 'c\n']);
+  batch.add('x'.repeat(70 * 1024));
+  assert.equal(writes.length, 3, 'a batch past 64 KiB is written without waiting for the turn');
 });
 
 test('prefixes align every name and colour only when asked', () => {

@@ -73,6 +73,7 @@ export function createController(
               else queued.push(line);
             })
           : () => {};
+        logs.flush(); // what is pending is history too
         for (const line of readTail(logs.dir, names, request.lines ?? Number.POSITIVE_INFINITY)) send({ log: line });
         if (request.follow) {
           for (const line of queued) send({ log: line });

@@ -6,7 +6,7 @@ import { closeSync, writeSync } from 'node:fs';
 import type { ProjectConfig } from '../types.js';
 import { ControlServer } from './control-server.js';
 import { createController, supervisorInfo } from './controller.js';
-import { gateOn } from './lines.js';
+import { Batch, gateOn } from './lines.js';
 import { LogStore } from './log-store.js';
 import { ensurePrivateDir, type ProjectPaths, projectPaths } from './paths.js';
 import { Prefixer, wantColour } from './prefix.js';
@@ -37,16 +37,20 @@ export async function hostSupervisor(project: ProjectConfig, options: HostOption
   const out = options.stdout ?? process.stdout;
   const err = options.stderr ?? process.stderr;
   const paths = projectPaths(project.project, project.dir, options.env);
+  const gate = gateOn(out);
+  const lines = new Batch((text) => {
+    if (!out.write(text)) gate.block();
+  });
   const event = (message: string): void => {
+    lines.flush(); // on a terminal, a service's last lines come before what is said of it
     err.write(options.daemon ? `${new Date().toISOString()} ${message}\n` : `corral: ${message}\n`);
   };
   let logs: LogStore | undefined;
   let prefix: Prefixer | undefined;
-  const gate = gateOn(out);
   const supervisor = new Supervisor(project, {
     onLine: (name, line, time) => {
       logs?.append(name, line, time);
-      if (prefix && !out.write(prefix.format(name, line, time))) gate.block();
+      if (prefix) lines.add(prefix.format(name, line, time));
     },
     gate,
     onEvent: event,
@@ -85,6 +89,7 @@ export async function hostSupervisor(project: ProjectConfig, options: HostOption
     });
     return await supervisor.finished;
   } finally {
+    lines.flush();
     unhandle();
     await control.close();
     logs.close();

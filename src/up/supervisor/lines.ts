@@ -73,6 +73,44 @@ export function gateOn(out: NodeJS.WritableStream): OutputGate & { block(): void
   };
 }
 
+/**
+ * Text for one destination, handed to `write` together once per turn of the event loop (or
+ * per 64 KiB): a burst of lines costs one write(2), not one each (measured: 109k lines/s on
+ * corral up's stdout with a write per line).
+ */
+export class Batch {
+  readonly #write: (text: string) => void;
+  #parts: string[] = [];
+  #length = 0;
+  #scheduled = false;
+
+  constructor(write: (text: string) => void) {
+    this.#write = write;
+  }
+
+  add(text: string): void {
+    this.#parts.push(text);
+    this.#length += text.length;
+    if (this.#length >= 64 * 1024) this.flush();
+    else if (!this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(() => {
+        this.#scheduled = false;
+        this.flush();
+      });
+    }
+  }
+
+  /** Writes what is pending now: before anything that must come after it, and at the end. */
+  flush(): void {
+    if (this.#parts.length === 0) return;
+    const text = this.#parts.join('');
+    this.#parts = [];
+    this.#length = 0;
+    this.#write(text);
+  }
+}
+
 /** Calls `onLine` for every line of `stream`, then `onEnd` once it has ended (or failed). */
 export function readLines(
   stream: Readable,

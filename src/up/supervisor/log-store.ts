@@ -1,6 +1,7 @@
 // Each instance's output on disk, `<time> <line>` per line, in `<name>.log` rotated to
 // `<name>.log.1` when it would pass maxBytes (so at most 2 × maxBytes per instance), and
-// handed to followers (corral logs -f) as it comes.
+// handed to followers (corral logs -f) as it comes. Lines reach the file together, once per
+// turn of the event loop (or per 64 KiB): one write(2) for many lines, not one each.
 import { closeSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -14,14 +15,20 @@ export interface LogLine {
 
 interface File {
   fd: number;
+  /** Written and pending. */
   bytes: number;
+  pending: string[];
 }
+
+const flushBytes = 64 * 1024;
 
 export class LogStore {
   readonly dir: string;
   readonly #maxBytes: number;
   readonly #files = new Map<string, File>();
   readonly #followers = new Set<(line: LogLine) => void>();
+  #pendingBytes = 0;
+  #scheduled = false;
 
   constructor(dir: string, maxBytes = defaultMaxLogBytes) {
     this.dir = dir;
@@ -30,16 +37,28 @@ export class LogStore {
 
   append(service: string, line: string, time = new Date()): void {
     const entry: LogLine = { service, time: time.toISOString(), line };
-    const text = Buffer.from(`${entry.time} ${line}\n`);
+    const text = `${entry.time} ${line}\n`;
+    const size = Buffer.byteLength(text);
     let file = this.#open(service);
-    if (file.bytes > 0 && file.bytes + text.length > this.#maxBytes) file = this.#rotate(service, file);
-    try {
-      writeSync(file.fd, text);
-      file.bytes += text.length;
-    } catch {
-      // ENOSPC/EIO: the line is lost on disk but still goes to followers and the terminal
+    if (file.bytes > 0 && file.bytes + size > this.#maxBytes) file = this.#rotate(service, file);
+    file.pending.push(text);
+    file.bytes += size;
+    this.#pendingBytes += size;
+    if (this.#pendingBytes >= flushBytes) this.flush();
+    else if (!this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(() => {
+        this.#scheduled = false;
+        this.flush();
+      });
     }
     for (const follower of this.#followers) follower(entry);
+  }
+
+  /** Writes every pending line to its file (before the files are read, and at close). */
+  flush(): void {
+    for (const file of this.#files.values()) this.#write(file);
+    this.#pendingBytes = 0;
   }
 
   /** Calls `fn` for every line appended from now on; returns the unsubscribe. */
@@ -49,6 +68,7 @@ export class LogStore {
   }
 
   close(): void {
+    this.flush();
     for (const file of this.#files.values()) closeSync(file.fd);
     this.#files.clear();
     this.#followers.clear();
@@ -59,12 +79,24 @@ export class LogStore {
     if (file) return file;
     const path = logPath(this.dir, service);
     const fd = openSync(path, 'a', 0o600);
-    file = { fd, bytes: statSync(path).size };
+    file = { fd, bytes: statSync(path).size, pending: [] };
     this.#files.set(service, file);
     return file;
   }
 
+  #write(file: File): void {
+    if (file.pending.length === 0) return;
+    const text = Buffer.from(file.pending.join(''));
+    file.pending = [];
+    try {
+      for (let at = 0; at < text.length; ) at += writeSync(file.fd, text, at);
+    } catch {
+      // ENOSPC/EIO: the lines are lost on disk but still went to followers and the terminal
+    }
+  }
+
   #rotate(service: string, file: File): File {
+    this.#write(file);
     closeSync(file.fd);
     this.#files.delete(service);
     const path = logPath(this.dir, service);
