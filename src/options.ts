@@ -24,6 +24,8 @@ export interface SpawnOptions {
   maxProcesses?: number;
   /** Memory limit in bytes, or a size string ('512M', '1.5G'): the kernel OOM-kills beyond it. cgroup (memory). */
   maxMemory?: number | string;
+  /** CPU time as a number of CPUs (0.5: half of one; 2: two), per 100 ms period: throttled beyond it. cgroup (cpu). */
+  maxCpu?: number | string;
   /** false: a private network namespace with only loopback, and no AF_UNIX sockets (sandbox). */
   network?: boolean;
   /** Landlock: no writes anywhere except `writable` (and /dev/null, /dev/tty…) (sandbox). */
@@ -54,7 +56,7 @@ export interface NormalizedOptions {
   /** As asked; spawn() resolves it (resolveLevel) before anything starts. */
   requestedLevel: Level;
   level: ResolvedLevel;
-  limits: { maxProcesses: number | undefined; maxMemory: number | undefined };
+  limits: { maxProcesses: number | undefined; maxMemory: number | undefined; maxCpu: number | undefined };
   sandbox: { network: boolean; readOnly: boolean; writable: string[] };
   noNewPrivileges: boolean;
   id: string;
@@ -83,6 +85,7 @@ const known = new Set([
   'ignoredSignals',
   'maxProcesses',
   'maxMemory',
+  'maxCpu',
   'network',
   'readOnly',
   'writable',
@@ -122,7 +125,11 @@ export function normalizeOptions(file: unknown, args: unknown, options: SpawnOpt
     leftovers: validateLeftovers(options.leftovers),
     requestedLevel: validateLevel(options.level),
     level: 'track', // resolved by spawn()
-    limits: { maxProcesses: validateMaxProcesses(options.maxProcesses), maxMemory: validateSize(options.maxMemory) },
+    limits: {
+      maxProcesses: validateMaxProcesses(options.maxProcesses),
+      maxMemory: validateSize(options.maxMemory),
+      maxCpu: validateCpu(options.maxCpu),
+    },
     sandbox: {
       network: options.network === undefined ? true : validateBoolean('network', options.network),
       readOnly: validateBoolean('readOnly', options.readOnly),
@@ -231,6 +238,22 @@ function validateSize(value: unknown): number | undefined {
   throw new InvalidOptionError(
     'maxMemory',
     `Expected \`maxMemory\` to be a positive number of bytes or a size like '512M' or '2G', got \`${String(value)}\`.`,
+  );
+}
+
+/** CPUs from a number or a numeric string ('0.5', '2'); at least 0.01 (cpu.max's 1 ms in a 100 ms period). */
+export function parseCpus(value: unknown): number | undefined {
+  const cpus = typeof value === 'string' && /^\s*\d+(?:\.\d+)?\s*$/.test(value) ? Number(value) : value;
+  return typeof cpus === 'number' && Number.isFinite(cpus) && cpus >= 0.01 && cpus <= 10_000 ? cpus : undefined;
+}
+
+function validateCpu(value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  const cpus = parseCpus(value);
+  if (cpus !== undefined) return cpus;
+  throw new InvalidOptionError(
+    'maxCpu',
+    `Expected \`maxCpu\` to be a number of CPUs from 0.01 to 10000 (0.5 is half of one CPU), got \`${String(value)}\`.`,
   );
 }
 

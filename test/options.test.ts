@@ -43,6 +43,8 @@ const cases: [string, () => Promise<unknown>, string, RegExp][] = [
   ],
   ['bad maxProcesses', () => spawn('true', [], { maxProcesses: 0 }), 'maxProcesses', /at least 1, got `0`/],
   ['bad maxMemory', () => spawn('true', [], { maxMemory: '12 parsecs' }), 'maxMemory', /size like '512M'/],
+  ['bad maxCpu', () => spawn('true', [], { maxCpu: 0 }), 'maxCpu', /number of CPUs from 0.01 to 10000/],
+  ['bad maxCpu string', () => spawn('true', [], { maxCpu: 'half' }), 'maxCpu', /0.5 is half of one CPU/],
   ['relative writable', () => spawn('true', [], { readOnly: true, writable: ['tmp'] }), 'writable', /absolute paths/],
   ['writable without readOnly', () => spawn('true', [], { writable: ['/tmp'] }), 'writable', /with `readOnly: true`/],
   ['bad network', () => spawn('true', [], { network: 'no' as never }), 'network', /true or false/],

@@ -81,7 +81,7 @@ static ssize_t read_file(const char *dir, const char *file, char *buf, size_t si
 	return total;
 }
 
-int cgroup_create(const char *dir, long long pids_max, long long memory_max, const char **what)
+int cgroup_create(const char *dir, long long pids_max, long long memory_max, long long cpu_max, const char **what)
 {
 	char num[32];
 
@@ -101,6 +101,13 @@ int cgroup_create(const char *dir, long long pids_max, long long memory_max, con
 		/* No swap either: the limit is what the tree may hold, not what it may page out. */
 		if (write_file(dir, "memory.max", num) < 0 || (write_file(dir, "memory.swap.max", "0") < 0 && errno != ENOENT)) {
 			*what = "memory.max of the cgroup";
+			goto fail;
+		}
+	}
+	if (cpu_max > 0) {
+		snprintf(num, sizeof num, "%lld 100000", cpu_max);
+		if (write_file(dir, "cpu.max", num) < 0) {
+			*what = "cpu.max of the cgroup";
 			goto fail;
 		}
 	}

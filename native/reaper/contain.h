@@ -15,10 +15,10 @@
 
 /*
  * Makes the group `dir` (it must not exist), writes the limits that are set
- * (> 0) and returns the group's directory, opened, for cgroup_clone. -1 with
+ * (> 0; cpu_max as "cpu_max 100000" in cpu.max) and returns the group's directory, opened, for cgroup_clone. -1 with
  * errno and *what set on failure (the group is removed again).
  */
-int cgroup_create(const char *dir, long long pids_max, long long memory_max, const char **what);
+int cgroup_create(const char *dir, long long pids_max, long long memory_max, long long cpu_max, const char **what);
 /*
  * clone3() of the caller (fork-like: no CLONE_VM, no new stack; `flags` may add
  * CLONE_VFORK and namespaces) with the child born in `group`. Returns as fork();

@@ -58,7 +58,7 @@ struct config {
 	unsigned long long ignore; /* signals the caller ignored: keep them ignored in main */
 	bool no_new_privs;
 	const char *cgroup; /* the cgroup level: the group to make for the tree (it must not exist) */
-	long long pids_max, memory_max; /* its limits, 0 = none */
+	long long pids_max, memory_max, cpu_max; /* its limits, 0 = none; cpu_max: µs per 100 ms period */
 	bool sandbox; /* the sandbox level: `sb` applies */
 	struct sandbox sb;
 	char **argv; /* main command */
@@ -954,7 +954,7 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: corral-reaper [--id ID] [--name NAME] [--level LEVEL] [--main 0000000000]\n"
 			"                     [--parent PID] [--foreground] [--ignore HEXMASK] [--no-new-privs]\n"
-			"                     [--cgroup DIR [--pids-max N] [--memory-max BYTES]]\n"
+			"                     [--cgroup DIR [--pids-max N] [--memory-max BYTES] [--cpu-max USEC]]\n"
 			"                     [--sandbox [--max-processes N] [--no-network] [--read-only [--writable PATH]...]]\n"
 			"                     -- FILE [ARG...]\n"
 			"It is started by the corral library with a control socket on fd 3.\n");
@@ -1023,6 +1023,8 @@ static void parse_args(int argc, char **argv, struct config *cfg)
 			cfg->pids_max = atoll(v);
 		else if (strcmp(a, "--memory-max") == 0)
 			cfg->memory_max = atoll(v);
+		else if (strcmp(a, "--cpu-max") == 0)
+			cfg->cpu_max = atoll(v);
 		else if (strcmp(a, "--max-processes") == 0)
 			cfg->sb.max_processes = atol(v);
 		else if (strcmp(a, "--writable") == 0 && cfg->sb.nwritable < MAX_WRITABLE)
@@ -1290,7 +1292,7 @@ static void spawn_main(const struct config *cfg, struct tree *t)
 
 	t->report = -1;
 	if (cfg->cgroup) {
-		group = cgroup_create(cfg->cgroup, cfg->pids_max, cfg->memory_max, &what);
+		group = cgroup_create(cfg->cgroup, cfg->pids_max, cfg->memory_max, cfg->cpu_max, &what);
 		if (group < 0)
 			fatal(errno, what);
 		t->cgroup = cfg->cgroup;

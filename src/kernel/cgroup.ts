@@ -23,7 +23,7 @@ export interface DelegatedGroup {
 /** The controllers the cgroup level's limits need, and the option each one serves. */
 export const limitControllers = ['pids', 'memory', 'cpu'] as const;
 export type LimitController = (typeof limitControllers)[number];
-export const limitOption = { pids: 'maxProcesses', memory: 'maxMemory', cpu: 'cpu' } as const;
+export const limitOption = { pids: 'maxProcesses', memory: 'maxMemory', cpu: 'maxCpu' } as const;
 
 /** cgroup2 mounts in this mount namespace, from /proc/self/mountinfo (fstab may lie, mountinfo cannot). */
 export function readCgroup2Mounts(mountinfo = readFileSync('/proc/self/mountinfo', 'utf8')): Cgroup2Mount[] {

@@ -106,6 +106,7 @@ function reaperArgv(options: NormalizedOptions, plan: LevelPlan): string[] {
     argv.push('--cgroup', plan.cgroup.dir);
     if (plan.cgroup.pidsMax !== undefined) argv.push('--pids-max', String(plan.cgroup.pidsMax));
     if (plan.cgroup.memoryMax !== undefined) argv.push('--memory-max', String(plan.cgroup.memoryMax));
+    if (plan.cgroup.cpuMax !== undefined) argv.push('--cpu-max', String(plan.cgroup.cpuMax));
   }
   if (plan.level === 'sandbox') {
     argv.push('--sandbox');

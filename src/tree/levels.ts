@@ -22,10 +22,14 @@ import type { NormalizedOptions, ResolvedLevel } from '../options.js';
 export interface LevelPlan {
   level: ResolvedLevel;
   /** The group the reaper makes for the tree (cgroup level, or sandbox combined with it). */
-  cgroup: { dir: string; pidsMax?: number; memoryMax?: number } | undefined;
+  /** cpuMax: microseconds of CPU per 100 ms period (cpu.max). */
+  cgroup: { dir: string; pidsMax?: number; memoryMax?: number; cpuMax?: number } | undefined;
   /** Sandbox without a pids controller: RLIMIT_NPROC inside the user namespace. */
   sandboxProcesses: number | undefined;
 }
+
+/** cpu.max's period: maxCpu × this many microseconds of CPU per period. */
+export const cpuPeriodUs = 100_000;
 
 /** corral-<8 hex id>: how the groups corral makes are named (the id is the corral's). */
 export const groupPattern = /^corral-([0-9a-f]{8})$/;
@@ -80,7 +84,13 @@ export async function resolveLevel(options: NormalizedOptions): Promise<LevelPla
   const sandboxOnly = sandboxOnlyOption(options);
   if (asked === 'track') {
     const needs =
-      limits.maxProcesses !== undefined ? 'maxProcesses' : limits.maxMemory !== undefined ? 'maxMemory' : sandboxOnly;
+      limits.maxProcesses !== undefined
+        ? 'maxProcesses'
+        : limits.maxMemory !== undefined
+          ? 'maxMemory'
+          : limits.maxCpu !== undefined
+            ? 'maxCpu'
+            : sandboxOnly;
     if (needs) {
       const levels = sandboxOnly === needs ? "'sandbox' (or 'auto')" : "'auto', 'cgroup' or 'sandbox'";
       throw new LevelUnavailableError(
@@ -109,6 +119,9 @@ export async function resolveLevel(options: NormalizedOptions): Promise<LevelPla
     if (limits.maxMemory !== undefined && !(site.parent !== null && site.controllers.includes('memory'))) {
       throw await unavailableCgroup(site, '`maxMemory`', 'memory');
     }
+    if (limits.maxCpu !== undefined && !(site.parent !== null && site.controllers.includes('cpu'))) {
+      throw await unavailableCgroup(site, '`maxCpu`', 'cpu');
+    }
     return {
       level: 'sandbox',
       cgroup: site.parent === null ? undefined : groupFor(options, site, false),
@@ -117,12 +130,15 @@ export async function resolveLevel(options: NormalizedOptions): Promise<LevelPla
   }
   // auto: the strongest level that needs nothing extra; limits pick a level that can enforce them.
   const wants = (c: LimitController): boolean =>
-    (c === 'pids' && limits.maxProcesses !== undefined) || (c === 'memory' && limits.maxMemory !== undefined);
-  const missing = (['pids', 'memory'] as const).filter((c) => wants(c) && !site.controllers.includes(c));
+    (c === 'pids' && limits.maxProcesses !== undefined) ||
+    (c === 'memory' && limits.maxMemory !== undefined) ||
+    (c === 'cpu' && limits.maxCpu !== undefined);
+  const missing = (['pids', 'memory', 'cpu'] as const).filter((c) => wants(c) && !site.controllers.includes(c));
   if (site.parent !== null && missing.length === 0) {
     return { level: 'cgroup', cgroup: groupFor(options, site, true), sandboxProcesses: undefined };
   }
   if (missing.includes('memory')) throw await unavailableCgroup(site, '`maxMemory`', 'memory');
+  if (missing.includes('cpu')) throw await unavailableCgroup(site, '`maxCpu`', 'cpu');
   if (limits.maxProcesses !== undefined) {
     // RLIMIT_NPROC in a sandbox could cap it, but a sandbox changes the program's pids and uids
     // (nobody, for root): auto never picks it for you. Say so, with both ways out.
@@ -145,15 +161,20 @@ function sandboxOnlyOption(options: NormalizedOptions): string | undefined {
 /** The tree's group, with the limits its controllers can enforce (`strict`: a limit without one is an error). */
 function groupFor(options: NormalizedOptions, site: CgroupSite, strict: boolean): LevelPlan['cgroup'] {
   const parent = site.parent as string;
-  const { maxProcesses, maxMemory } = options.limits;
+  const { maxProcesses, maxMemory, maxCpu } = options.limits;
   const group: NonNullable<LevelPlan['cgroup']> = { dir: join(parent, `corral-${options.id}`) };
   if (maxProcesses !== undefined && site.controllers.includes('pids')) group.pidsMax = maxProcesses;
   if (maxMemory !== undefined && site.controllers.includes('memory')) group.memoryMax = maxMemory;
+  if (maxCpu !== undefined && site.controllers.includes('cpu')) group.cpuMax = Math.round(maxCpu * cpuPeriodUs);
   if (strict && maxProcesses !== undefined && group.pidsMax === undefined)
     throw noController(parent, 'pids', 'maxProcesses');
   if (strict && maxMemory !== undefined && group.memoryMax === undefined)
     throw noController(parent, 'memory', 'maxMemory');
-  enableControllers(parent, [group.pidsMax && 'pids', group.memoryMax && 'memory'].filter(Boolean) as string[]);
+  if (strict && maxCpu !== undefined && group.cpuMax === undefined) throw noController(parent, 'cpu', 'maxCpu');
+  enableControllers(
+    parent,
+    [group.pidsMax && 'pids', group.memoryMax && 'memory', group.cpuMax && 'cpu'].filter(Boolean) as string[],
+  );
   return group;
 }
 
@@ -184,7 +205,7 @@ function noController(parent: string, controller: string, option: string): Level
     'cgroup',
     `\`${option}\` needs the ${controller} controller, and ${join(parent, 'cgroup.controllers')} does not list it`,
     hybrid
-      ? `this machine binds ${controller} to cgroup v1: boot with systemd.unified_cgroup_hierarchy=1 (or cgroup_no_v1=all); or use level 'sandbox'${controller === 'pids' ? ' (RLIMIT_NPROC)' : ''}`
+      ? `this machine binds ${controller} to cgroup v1: boot with systemd.unified_cgroup_hierarchy=1 (or cgroup_no_v1=all)${controller === 'pids' ? "; or use level 'sandbox' (RLIMIT_NPROC)" : ''}`
       : `enable it in the parent's cgroup.subtree_control, or ask systemd for it (Delegate=${controller})`,
   );
 }

@@ -27,7 +27,7 @@ export interface ServiceConfig {
   stopGraceMs: number;
   /** Containment: passed to corral's spawn() as is. */
   level: 'auto' | 'track' | 'cgroup' | 'sandbox';
-  limits: { maxProcesses?: number; maxMemory?: number; network?: boolean };
+  limits: { maxProcesses?: number; maxMemory?: number; maxCpu?: number; network?: boolean };
   dependsOn: string[];
   ready: Readiness | null;
   scale: number; // >= 1

@@ -202,14 +202,35 @@ test('cgroup: limits the controllers cannot enforce here are refused, never drop
   for (const [controller, options] of [
     ['pids', { maxProcesses: 10 }],
     ['memory', { maxMemory: '64M' }],
+    ['cpu', { maxCpu: 0.5 }],
   ] as const) {
     if (site.controllers.includes(controller)) continue; // enforced there: the positive tests apply
-    await assert.rejects(run('true', [], { level: 'cgroup', ...options }), (error: unknown) => {
-      assert.ok(error instanceof LevelUnavailableError, String(error));
-      assert.match(error.message, new RegExp(`needs the ${controller} controller`));
-      assert.ok(error.hint && error.hint.length > 0, 'with a fix');
-      return true;
-    });
+    // Not by auto either, nor by a sandbox (which can cap processes, but not memory or CPU, without the controller).
+    const levels = controller === 'pids' ? (['cgroup', 'auto'] as const) : (['cgroup', 'auto', 'sandbox'] as const);
+    for (const level of levels) {
+      await assert.rejects(run('true', [], { level, ...options }), (error: unknown) => {
+        assert.ok(error instanceof LevelUnavailableError, `${level}: ${String(error)}`);
+        assert.match(error.message, new RegExp(`needs the ${controller} controller`));
+        assert.ok(error.hint && error.hint.length > 0, 'with a fix');
+        if (controller !== 'pids') assert.doesNotMatch(error.hint, /sandbox/, 'a sandbox is no way out here');
+        return true;
+      });
+    }
+  }
+});
+
+test('cgroup: maxCpu is written to cpu.max (quota per 100 ms) where the cpu controller is delegated', async (t) => {
+  if (needCgroup(t) === undefined) return;
+  if (!site.controllers.includes('cpu')) {
+    t.skip(`no cpu controller in ${site.parent}/cgroup.controllers (refused instead: see the test above)`);
+    return;
+  }
+  const tree = await spawn('sleep', ['100'], { level: 'cgroup', maxCpu: 0.5, stdio: 'ignore' });
+  groupsMade.push(tree.cgroup as string);
+  try {
+    assert.equal(readFileSync(join(tree.cgroup as string, 'cpu.max'), 'utf8').trim(), '50000 100000');
+  } finally {
+    await bounded(tree.kill('SIGKILL'), 10_000, 'the kill');
   }
 });
 
@@ -271,6 +292,19 @@ test('the CLI reports each level in --json and refuses an unavailable one with t
     const memory = await runCli(['run', '--level', 'cgroup', '--max-memory', '64M', '--', 'true']);
     assert.equal(memory.code, 125);
     assert.match(memory.stderr, /needs the memory controller[^\n]*\nhint: /);
+  }
+  if (site.parent !== null && !site.controllers.includes('cpu')) {
+    const cpu = await runCli(['run', '--max-cpu', '0.5', '--', 'true']);
+    assert.equal(cpu.code, 125);
+    assert.match(cpu.stderr, /^corral: `maxCpu` needs the cpu controller[^\n]*\nhint: /);
+  }
+  for (const [flag, value, expects] of [
+    ['--max-cpu', '0', 'a number of CPUs from 0.01 to 10000'],
+    ['--max-memory', 'lots', 'a size'],
+  ]) {
+    const bad = await runCli(['run', flag as string, value as string, '--', 'true']);
+    assert.equal(bad.code, 125);
+    assert.equal(bad.stderr.split('\n')[0], `corral: ${flag} expects ${expects}, got '${value}'`);
   }
 });
 

@@ -238,6 +238,7 @@ services:
     level: cgroup
     max_procs: 50
     max_memory: 512M
+    max_cpu: 1.5
     network: false
     ready: { port: 5432, host: ::1, timeout: 2m }
     scale: 2
@@ -275,7 +276,7 @@ services:
     stopSignal: 'SIGINT',
     stopGraceMs: 1500,
     level: 'cgroup',
-    limits: { maxProcesses: 50, maxMemory: 512 * 2 ** 20, network: false },
+    limits: { maxProcesses: 50, maxMemory: 512 * 2 ** 20, maxCpu: 1.5, network: false },
     dependsOn: [],
     ready: { kind: 'port', port: 5432, host: '::1', timeoutMs: 120_000 },
     scale: 2,
@@ -284,10 +285,10 @@ services:
   const [, web, check] = config.services;
   assert.deepEqual(web?.argv, ['sh', '-c', 'node server.js']);
   assert.deepEqual(web?.ready, { kind: 'log', pattern: 'listening on', timeoutMs: 60_000 });
-  assert.deepEqual(web?.source, { file, line: 18 });
+  assert.deepEqual(web?.source, { file, line: 19 });
   assert.equal(web?.restart, 'no');
   assert.deepEqual(check?.ready, { kind: 'command', argv: ['pg_isready', '-q'], intervalMs: 250, timeoutMs: 60_000 });
-  assert.deepEqual(check?.source, { file, line: 22 });
+  assert.deepEqual(check?.source, { file, line: 23 });
 });
 
 test('`restart: no` stays the string no (YAML 1.2), and `false` means no too', () => {
@@ -432,7 +433,7 @@ const mistakes: [string, string, Expected][] = [
       column: 5,
       field: 'services.web.restrat',
       message: 'unknown key `services.web.restrat`; did you mean `restart`?',
-      hint: /^keys of `services.web` are command, cwd, env, env_file, restart, backoff, stop_signal, stop_grace, level, max_procs, max_memory, network, depends_on, ready, scale$/,
+      hint: /^keys of `services.web` are command, cwd, env, env_file, restart, backoff, stop_signal, stop_grace, level, max_procs, max_memory, max_cpu, network, depends_on, ready, scale$/,
     },
   ],
   [
@@ -531,6 +532,16 @@ const mistakes: [string, string, Expected][] = [
       column: 17,
       field: 'services.web.max_memory',
       message: 'expected `services.web.max_memory` to be a size like 512M or 1G, or a number of bytes, got "lots"',
+    },
+  ],
+  [
+    'a bad CPU limit',
+    'services:\n  web:\n    command: x\n    max_cpu: 0\n',
+    {
+      line: 4,
+      column: 14,
+      field: 'services.web.max_cpu',
+      message: 'expected `services.web.max_cpu` to be a number of CPUs from 0.01 to 10000, got 0',
     },
   ],
   [

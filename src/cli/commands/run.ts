@@ -1,6 +1,6 @@
 // corral run [OPTIONS] [--] COMMAND [ARG...]
 import { resolve } from 'node:path';
-import type { Level } from '../../options.js';
+import { type Level, parseCpus, parseSize } from '../../options.js';
 import { parseOptions } from '../args.js';
 import type { Outcome } from '../outcome.js';
 import { UsageError } from '../usage-error.js';
@@ -26,6 +26,7 @@ double-forked or called setsid().
       --max-procs N        at most N processes (threads count) in the tree: forks
                            beyond fail (cgroup pids.max, or RLIMIT_NPROC in a sandbox)
       --max-memory SIZE    memory limit (512M, 2G; cgroup memory.max): OOM kill beyond
+      --max-cpu CPUS       CPU limit in CPUs (0.5, 2; cgroup cpu.max): throttled beyond
       --no-network         sandbox: only a private loopback, no unix sockets
       --read-only          sandbox: no writes outside --writable (Landlock)
       --writable PATH      a path that stays writable under --read-only (repeatable)
@@ -51,6 +52,7 @@ const options = {
   sandbox: { type: 'boolean' },
   'max-procs': { type: 'string' },
   'max-memory': { type: 'string' },
+  'max-cpu': { type: 'string' },
   'no-network': { type: 'boolean' },
   'read-only': { type: 'boolean' },
   writable: { type: 'string', multiple: true },
@@ -78,7 +80,8 @@ export async function runCommand(argv: readonly string[]): Promise<Outcome> {
       name: values.name,
       level: chooseLevel(values.level, values.sandbox),
       maxProcesses: values['max-procs'] === undefined ? undefined : count('--max-procs', values['max-procs']),
-      maxMemory: values['max-memory'],
+      maxMemory: values['max-memory'] === undefined ? undefined : size('--max-memory', values['max-memory']),
+      maxCpu: values['max-cpu'] === undefined ? undefined : cpus('--max-cpu', values['max-cpu']),
       network: values['no-network'] ? false : undefined,
       readOnly: values['read-only'],
       writable: values.writable?.map((p) => resolve(p)),
@@ -102,6 +105,20 @@ function chooseLevel(level: string | undefined, sandbox: boolean | undefined): L
 }
 
 /** A whole number for a flag; the library checks the range and says what is expected. */
+function size(flag: string, text: string): number {
+  const bytes = parseSize(text);
+  if (bytes === undefined)
+    throw new UsageError(`${flag} expects a size, got '${text}'`, `e.g. ${flag} 512M (k, M, G, T: binary units)`);
+  return bytes;
+}
+
+function cpus(flag: string, text: string): number {
+  const n = parseCpus(text);
+  if (n === undefined)
+    throw new UsageError(`${flag} expects a number of CPUs from 0.01 to 10000, got '${text}'`, `e.g. ${flag} 0.5`);
+  return n;
+}
+
 function count(flag: string, text: string): number {
   if (!/^\d+$/.test(text)) throw new UsageError(`${flag} expects a whole number, got '${text}'`, `e.g. ${flag} 100`);
   return Number(text);

@@ -1,7 +1,7 @@
 // The shape of corral.yaml, as a zod schema, and what every field expects. `fields` is the one
 // table of expectations: error messages, examples in hints and "did you mean" all come from it.
 import * as z from 'zod/mini';
-import { parseSize } from '../../options.js';
+import { parseCpus, parseSize } from '../../options.js';
 import { parseSignal, signalName } from '../../tree/signal.js';
 import { parseDuration } from '../../tree/timeout.js';
 
@@ -46,6 +46,7 @@ export const fields = {
   'services.*.level': { expected: '`auto`, `track`, `cgroup` or `sandbox`', example: '`level: cgroup`' },
   'services.*.max_procs': { expected: 'a whole number of at least 1', example: '`max_procs: 100`' },
   'services.*.max_memory': { expected: 'a size like 512M or 1G, or a number of bytes', example: '`max_memory: 512M`' },
+  'services.*.max_cpu': { expected: 'a number of CPUs from 0.01 to 10000', example: '`max_cpu: 0.5`' },
   'services.*.network': { expected: '`true` or `false`', example: '`network: false`' },
   'services.*.depends_on': { expected: 'a list of service names', example: '`depends_on: [db, cache]`' },
   'services.*.depends_on.*': { expected: 'a service name', example: '`depends_on: [db]`' },
@@ -204,6 +205,7 @@ export const service = z.strictObject({
   level: leaf(z.enum(['auto', 'track', 'cgroup', 'sandbox'])),
   max_procs: leaf(atLeast(1)),
   max_memory: leaf((value: unknown) => parseSize(value)),
+  max_cpu: leaf((value: unknown) => parseCpus(value)),
   network: leaf(z.boolean()),
   depends_on: z.optional(z.array(leaf(text))),
   ready: z.optional(ready),

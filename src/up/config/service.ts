@@ -28,6 +28,7 @@ export function buildService(b: Builder, name: string, raw: RawService): Service
   const limits: ServiceConfig['limits'] = {};
   if (raw.max_procs !== undefined) limits.maxProcesses = raw.max_procs;
   if (raw.max_memory !== undefined) limits.maxMemory = raw.max_memory;
+  if (raw.max_cpu !== undefined) limits.maxCpu = raw.max_cpu;
   if (raw.network !== undefined) limits.network = raw.network;
   return {
     name,

@@ -23,6 +23,8 @@ const synonyms: Record<string, string> = {
   readiness: 'ready',
   memory: 'max_memory',
   mem_limit: 'max_memory',
+  cpus: 'max_cpu',
+  cpu_limit: 'max_cpu',
   pids_limit: 'max_procs',
   max_processes: 'max_procs',
   restart_policy: 'restart',
