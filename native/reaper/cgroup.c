@@ -112,6 +112,12 @@ int cgroup_create(const char *dir, long long pids_max, long long memory_max, lon
 		}
 	}
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0 && fd < 3) {
+		/* Never 0: clone_args.cgroup 0 with the flag unknown (5.3-5.6) is EINVAL, not the E2BIG we fall back on. */
+		int high = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+		close(fd);
+		fd = high;
+	}
 	if (fd < 0) {
 		*what = "open the cgroup";
 		goto fail;
@@ -129,8 +135,13 @@ pid_t cgroup_clone(uint64_t flags, int group)
 	struct clone_args_v2 args = { .flags = flags | CORRAL_CLONE_INTO_CGROUP, .exit_signal = SIGCHLD, .cgroup = (uint64_t)group };
 
 	pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof args);
-	/* ENOSYS before 5.3, E2BIG (a larger struct than it knows) before 5.7: the caller falls back to joining. */
-	if (pid < 0 && (errno == ENOSYS || errno == E2BIG))
+	/*
+	 * ENOSYS before 5.3, E2BIG (a larger struct than it knows) before 5.7, and
+	 * ENOSYS or EPERM from a container's seccomp profile that predates clone3
+	 * (Docker before 20.10.10 said EPERM): the caller falls back to joining.
+	 * A real permission problem then shows in the join, with its own reason.
+	 */
+	if (pid < 0 && (errno == ENOSYS || errno == E2BIG || errno == EPERM))
 		errno = ENOSYS;
 	return pid;
 }

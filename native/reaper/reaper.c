@@ -664,7 +664,8 @@ static void check_orphans(struct tree *t)
 
 	for (int i = 0; i < 16 && adopt_orphans(t) > 0; i++)
 		found = true;
-	t->kill_backoff_ms = found ? 1 : (t->kill_backoff_ms < 128 ? t->kill_backoff_ms * 2 : 128);
+	int doubled = t->kill_backoff_ms < 1 ? 1 : t->kill_backoff_ms * 2; /* never 0: that would spin */
+	t->kill_backoff_ms = found ? 1 : (doubled < 128 ? doubled : 128);
 	timespec_after_ms(&t->next_pass, t->kill_backoff_ms);
 }
 
@@ -741,7 +742,10 @@ static void kill_tree(struct tree *t, bool group_too)
 		 * while it signals, so no member can finish dying meanwhile (measured: 87 ms
 		 * for 1000, then all the exits), while cgroup.kill lets them die as it goes.
 		 */
-		t->killing = true;
+		if (!t->killing) {
+			t->killing = true;
+			t->kill_backoff_ms = 1; /* for the orphan checks after the sweep: 0 would never back off */
+		}
 		if (!t->sweep_due) {
 			t->sweep_due = true;
 			t->reaped_at_check = t->reaped;

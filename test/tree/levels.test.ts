@@ -2,7 +2,16 @@
 // and as the unprivileged user; no cgroup directory and no namespace is left behind.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn as spawnChild } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, test } from 'node:test';
@@ -101,6 +110,56 @@ test('cgroup: a process living on in a thread after its leader exited (cgroup.ki
   const result = await bounded(tree.kill(), 20_000, 'the kill of a tree with a thread-only process');
   assert.equal(result.level, 'cgroup');
   expectAllGone([threaded], 'the thread-only process');
+});
+
+test('cgroup: while a member is slow to die after the kill, the reaper waits without spinning', async (t) => {
+  if (needCgroup(t) === undefined) return;
+  // A cgroup v1 freezer (root, hybrid layout) holds one member back: SIGKILL reaches it only once thawed.
+  const freezerRoot = '/sys/fs/cgroup/freezer';
+  if (!root || !existsSync(join(freezerRoot, 'cgroup.procs'))) {
+    t.skip('needs root and a cgroup v1 freezer hierarchy to hold a member back');
+    return;
+  }
+  const freezer = join(freezerRoot, `corral-test-${process.pid}-${Date.now()}`);
+  const thaw = (): void => writeFileSync(join(freezer, 'freezer.state'), 'THAWED');
+  t.after(() => {
+    if (!existsSync(freezer)) return;
+    thaw();
+    for (let i = 0; i < 100 && readFileSync(join(freezer, 'cgroup.procs'), 'utf8').trim() !== ''; i++) {
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+    }
+    rmdirSync(freezer);
+  });
+  const { tree, procs } = await startReported(t, 'sh', ['-c', `"${fixture('forever')}" & exec sleep 1000`], 1, {
+    level: 'cgroup',
+  });
+  if (tree.cgroup) groupsMade.push(tree.cgroup);
+  const [held] = procs;
+  assert.ok(held);
+  mkdirSync(freezer);
+  // Alive and sh's unreaped child, so the pid is still this process; checked just before.
+  assert.equal(readStat(held.pid)?.start, held.start);
+  writeFileSync(join(freezer, 'cgroup.procs'), String(held.pid));
+  writeFileSync(join(freezer, 'freezer.state'), 'FROZEN');
+  await waitFor(() => readFileSync(join(freezer, 'freezer.state'), 'utf8').trim() === 'FROZEN' || null, {
+    what: 'the member to be frozen',
+  });
+  const cpuTicks = (): number => {
+    const stat = readFileSync(`/proc/${tree.reaperPid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]); // utime + stime, in clock ticks (100 a second)
+  };
+  const killed = tree.kill('SIGKILL');
+  // Past the sweep (at most 250 ms after the kill), only the frozen member is left: count the reaper's CPU.
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const before = cpuTicks();
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  const used = cpuTicks() - before;
+  assert.ok(used < 30, `the reaper used ${used} ticks of CPU in a second of waiting (a spin uses about 100)`);
+  thaw();
+  const result = await bounded(killed, 20_000, 'the kill once thawed');
+  assert.equal(result.level, 'cgroup');
+  expectAllGone([held], 'the frozen member');
 });
 
 test('cgroup: a tree that SIGKILLs its reaper changes nothing: the controller kills the group', async (t) => {
@@ -243,12 +302,13 @@ test('auto picks cgroup where it can; asking for sandbox options picks the sandb
   assert.equal(s.level, 'sandbox');
 });
 
-/** The CLI, optionally under a wrapper command (`wrapper corral ARGS…`). */
-function runCli(args: string[], wrapper?: string) {
-  const corral = join(repoRoot, 'bin/corral');
-  const [file, argv] = wrapper ? [wrapper, [corral, ...args]] : [corral, args];
+/** The CLI, with `env` added to the environment. */
+function runCli(args: string[], env: Record<string, string> = {}) {
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawnChild(file, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawnChild(join(repoRoot, 'bin/corral'), args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -257,21 +317,29 @@ function runCli(args: string[], wrapper?: string) {
   });
 }
 
-test('where clone3 fails ENOSYS (container seccomp profiles older than it), main still starts inside the group', async (t) => {
+test('where clone3 fails ENOSYS or EPERM (container seccomp profiles older than it), main still starts inside the group', async (t) => {
   if (needCgroup(t) === undefined) return;
   // Main is born in the group with clone3(CLONE_INTO_CGROUP); refused that, it joins the group before exec.
-  for (const level of ['cgroup', 'sandbox']) {
-    const { code, stdout, stderr } = await runCli(
-      ['run', '--level', level, '--json', '--', 'cat', '/proc/self/cgroup'],
-      fixture('no-clone3'),
-    );
-    assert.equal(code, 0, `${level}: ${stderr}`);
-    const json = stdout.indexOf('\n{\n');
-    const result = JSON.parse(stdout.slice(json + 1)) as { id: string; level: string };
-    assert.equal(result.level, level);
-    const unified = /^0::(.*)$/m.exec(stdout.slice(0, json))?.[1] ?? '';
-    assert.equal(unified.split('/').at(-1), `corral-${result.id}`, `${level}: main ran in the corral's group`);
-    groupsMade.push(join(site.parent ?? '', `corral-${result.id}`));
+  // Only the reaper runs under the filter: with EPERM, glibc cannot start threads, so Node could not run.
+  const dir = mkdtempSync(join(tmpdir(), 'corral-clone3-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  for (const errno of ['ENOSYS', 'EPERM'] as const) {
+    const wrapper = join(dir, `reaper-${errno}`);
+    const reaper = join(repoRoot, 'build/Release/corral-reaper');
+    writeFileSync(wrapper, `#!/bin/sh\nexec "${fixture('no-clone3')}" ${errno} "${reaper}" "$@"\n`, { mode: 0o755 });
+    for (const level of ['cgroup', 'sandbox'] as const) {
+      const { code, stdout, stderr } = await runCli(
+        ['run', '--level', level, '--json', '--', 'cat', '/proc/self/cgroup'],
+        { CORRAL_REAPER: wrapper },
+      );
+      assert.equal(code, 0, `${level}, clone3 ${errno}: ${stderr}`);
+      const json = stdout.indexOf('\n{\n');
+      const result = JSON.parse(stdout.slice(json + 1)) as { id: string; level: string };
+      assert.equal(result.level, level);
+      const unified = /^0::(.*)$/m.exec(stdout.slice(0, json))?.[1] ?? '';
+      assert.equal(unified.split('/').at(-1), `corral-${result.id}`, `${level}: main ran in the corral's group`);
+      groupsMade.push(join(site.parent ?? '', `corral-${result.id}`));
+    }
   }
 });
 
