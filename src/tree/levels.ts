@@ -194,7 +194,7 @@ function enableControllers(parent: string, controllers: string[]): void {
       `cannot enable ${wanted.join(', ')} in ${file}: ${code}`,
       code === 'EBUSY'
         ? 'the group has processes of its own (cgroup v2 allows controllers only for groups without): run corral from a leaf group, e.g. under `systemd-run --scope -p Delegate=yes`'
-        : 'make the file writable for this user (systemd: Delegate=pids memory)',
+        : 'make the file writable for this user (systemd: Delegate=pids memory cpu)',
     );
   }
 }

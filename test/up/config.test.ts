@@ -535,6 +535,16 @@ const mistakes: [string, string, Expected][] = [
     },
   ],
   [
+    'a duration beyond what a timer can wait',
+    'services:\n  web:\n    command: x\n    ready: { port: 80, timeout: 30d }\n',
+    {
+      line: 4,
+      column: 33,
+      field: 'services.web.ready.timeout',
+      message: 'expected `services.web.ready.timeout` to be a positive duration like 30s or 5m, at most 24d, got "30d"',
+    },
+  ],
+  [
     'a bad CPU limit',
     'services:\n  web:\n    command: x\n    max_cpu: 0\n',
     {

@@ -175,6 +175,40 @@ test('ready timeout: a service never ready is stopped, counted as a failure (res
   assert.deepEqual(projectTrees(run.supervisor.project.project), [], 'no tree is left');
 });
 
+test('ready timeout with --exit-on-exit: a not-ready service that exits 0 on SIGTERM is still a failure, status 1', async (t) => {
+  const port = await freePort();
+  const run = supervise(
+    t,
+    () => [
+      service('never', ['sh', '-c', "trap 'exit 0' TERM; while :; do sleep 0.05; done"], {
+        ready: { kind: 'port', port, host: '127.0.0.1', timeoutMs: 300 },
+      }),
+    ],
+    { exitOnExit: true },
+  );
+  await run.supervisor.start();
+  assert.equal(await bounded(run.supervisor.finished, 20_000, 'the supervisor to finish'), 1);
+  const [never] = collectStatus(run.supervisor);
+  assert.equal(never?.state, 'failed');
+  assert.match(never?.reason ?? '', /^not ready within 300ms/);
+});
+
+test('a service that dies before its ready timeout is reported by its own exit, not as not ready', async (t) => {
+  const run = supervise(t, (dir) => [
+    service('early', ['sh', '-c', 'sleep 0.2; exit 1'], {
+      // A command probe winds down only after its interval: the timeout must not fire meanwhile.
+      ready: { kind: 'command', argv: ['test', '-e', join(dir, 'never')], intervalMs: 3000, timeoutMs: 1000 },
+    }),
+  ]);
+  await run.supervisor.start();
+  assert.equal(await bounded(run.supervisor.finished, 20_000, 'the supervisor to finish'), 1);
+  const [early] = collectStatus(run.supervisor);
+  assert.equal(early?.state, 'failed');
+  assert.equal(early?.reason, 'exited 1; restart: no');
+  assert.deepEqual(early?.lastExit, { exitCode: 1, signal: null });
+  assert.ok(!run.events.some((e) => e.includes('not ready')), run.events.join('\n'));
+});
+
 test('stopAll stops dependents before their dependencies, and resolves once every tree is empty', async (t) => {
   const trapped = (name: string, dir: string): string =>
     `trap 'echo ${name} stopping >> ${dir}/order; sleep 0.3; echo ${name} stopped >> ${dir}/order; exit 0' TERM; echo ${name} up >> ${dir}/order; while :; do sleep 0.05; done`;

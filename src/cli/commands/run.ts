@@ -104,7 +104,6 @@ function chooseLevel(level: string | undefined, sandbox: boolean | undefined): L
   return (sandbox ? 'sandbox' : level) as Level | undefined;
 }
 
-/** A whole number for a flag; the library checks the range and says what is expected. */
 function size(flag: string, text: string): number {
   const bytes = parseSize(text);
   if (bytes === undefined)
@@ -119,6 +118,7 @@ function cpus(flag: string, text: string): number {
   return n;
 }
 
+/** A whole number for a flag; the library checks the range and says what is expected. */
 function count(flag: string, text: string): number {
   if (!/^\d+$/.test(text)) throw new UsageError(`${flag} expects a whole number, got '${text}'`, `e.g. ${flag} 100`);
   return Number(text);

@@ -59,7 +59,7 @@ export const fields = {
   'services.*.ready.log': { expected: 'a non-empty string to look for in the output', example: '`log: listening on`' },
   'services.*.ready.command': { expected: argvExpected, example: '`command: [pg_isready, -q]`' },
   'services.*.ready.interval': { expected: 'a positive duration like 500ms or 2s', example: '`interval: 1s`' },
-  'services.*.ready.timeout': { expected: 'a positive duration like 30s or 5m', example: '`timeout: 2m`' },
+  'services.*.ready.timeout': { expected: 'a positive duration like 30s or 5m, at most 24d', example: '`timeout: 2m`' },
   'services.*.scale': { expected: 'a whole number of at least 1', example: '`scale: 2`' },
 } satisfies Record<string, Field>;
 
@@ -69,7 +69,9 @@ export type FieldPath = keyof typeof fields;
 export const serviceName = /^[A-Za-z0-9_-]+$/;
 export const projectName = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 
-/** `500ms`, `1.5s`, `2m`, `1h`, `1d`, or 0. A bare number is refused: `stop_grace: 5` could mean 5 s or 5 ms. */
+const maxTimerMs = 2 ** 31 - 1;
+
+/** `500ms`, `1.5s`, `2m`, `1h`, `1d`, or 0. A bare number is refused: `stop_grace: 5` could mean 5 s or 5 ms. At most 24 days. */
 export function parseConfigDuration(value: unknown): number | undefined {
   if (value === 0 || value === '0') return 0;
   if (typeof value !== 'string') return undefined;
@@ -77,7 +79,8 @@ export function parseConfigDuration(value: unknown): number | undefined {
   if (ms) return Math.round(Number(ms[1]));
   if (!/^\s*(\d+(?:\.\d+)?|\.\d+)\s*[smhd]\s*$/i.test(value)) return undefined;
   const out = parseDuration(value.replace(/\s+/g, ''));
-  return out === undefined || !Number.isFinite(out) ? undefined : Math.round(out);
+  // Node's timers take at most 2^31-1 ms (24.8 days); a longer one would fire at once.
+  return out === undefined || !Number.isFinite(out) || out > maxTimerMs ? undefined : Math.round(out);
 }
 
 type Parser<T> = z.ZodMiniType<T> | ((value: unknown) => T | undefined);

@@ -60,6 +60,12 @@ export async function hostSupervisor(project: ProjectConfig, options: HostOption
   const chosen = supervisor.select(options.services); // an unknown name fails before anything exists
   preparePaths(paths);
   logs = new LogStore(paths.logs);
+  // A crash (an uncaught exception) still writes the lines of its last turn.
+  const flushAtExit = (): void => {
+    lines.flush();
+    logs?.flush();
+  };
+  process.on('exit', flushAtExit);
   const control = await ControlServer.listen(
     paths.socket,
     project.project,
@@ -90,6 +96,7 @@ export async function hostSupervisor(project: ProjectConfig, options: HostOption
     return await supervisor.finished;
   } finally {
     lines.flush();
+    process.off('exit', flushAtExit);
     unhandle();
     await control.close();
     logs.close();

@@ -192,6 +192,11 @@ export class Supervisor extends EventEmitter {
         },
       )
       .then(async (exit) => {
+        // Ended before the timeout: its end is its own, whatever the probe still takes to wind down.
+        if (inst.tree === tree) {
+          clearTimeout(inst.readyTimer);
+          inst.readyTimer = undefined;
+        }
         await drained; // every line is out before the exit is told
         await this.#onDone(inst, tree, exit);
       });
@@ -207,7 +212,9 @@ export class Supervisor extends EventEmitter {
       const { timeoutMs } = inst.service.ready as NonNullable<typeof inst.service.ready>;
       inst.readyTimer = setTimeout(() => {
         inst.readyTimer = undefined;
-        if (inst.tree !== tree || inst.state !== 'starting' || inst.stopSent) return;
+        // Not while it is being stopped anyway (stop, down): that keeps its own order and reason.
+        if (inst.tree !== tree || inst.state !== 'starting' || inst.stopSent || !inst.wanted || this.#stoppingAll)
+          return;
         // Not ready in time: stopped like any stop (signal, grace, KILL), and its end counts as a failure.
         inst.notReady = `not ready within ${formatMs(timeoutMs)} (waiting for ${probe.what})`;
         inst.stopSent = true;
@@ -245,9 +252,13 @@ export class Supervisor extends EventEmitter {
       this.#set(inst, 'stopped', undefined);
       this.#event(`${inst.name}: stopped`);
     } else if (this.#options.exitOnExit) {
-      this.#set(inst, exit.exitCode === 0 ? 'exited' : 'failed', describeExit(exit));
+      const ok = exit.exitCode === 0 && exit.notReady === undefined;
+      this.#set(inst, ok ? 'exited' : 'failed', describeExit(exit));
       this.#event(`${inst.name}: ${describeExit(exit)}; stopping everything (--exit-on-exit)`);
-      this.#exitStatus ??= exit.exitCode ?? (exit.signal === null ? 1 : 128 + signalNumber(exit.signal));
+      this.#exitStatus ??=
+        exit.notReady !== undefined
+          ? 1
+          : (exit.exitCode ?? (exit.signal === null ? 1 : 128 + signalNumber(exit.signal)));
       void this.stopAll();
     } else {
       this.#decide(inst, exit);
