@@ -694,11 +694,7 @@ static void kill_pass(struct tree *t)
  */
 static void sweep(struct tree *t)
 {
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	bool past = now.tv_sec > t->sweep_deadline.tv_sec ||
-		    (now.tv_sec == t->sweep_deadline.tv_sec && now.tv_nsec >= t->sweep_deadline.tv_nsec);
+	bool past = ms_until(&t->sweep_deadline) == 0;
 	unsigned long members = cgroup_count(t->cgroup);
 	bool progress = t->reaped != t->reaped_at_check || members < t->members_at_check;
 	if (progress && !past) {
@@ -755,10 +751,9 @@ static void kill_tree(struct tree *t, bool group_too)
 		}
 		return;
 	}
+	/* Track level, or before cgroup.kill (5.14): the freeze fallback has signalled each member already. */
 	if (group_too)
 		group_kill(t);
-	if (t->cgroup)
-		cgroup_signal_members(t->cgroup, SIGKILL); /* after the freeze fallback, as after cgroup.kill */
 	t->sweep_due = false;
 	kill_pass(t);
 }
@@ -1244,8 +1239,9 @@ struct spawn_failure {
 
 /*
  * Main born in the group (see cgroup.c): clone3 with CLONE_VFORK, so we stay
- * suspended until it has exec'd, as with vfork. 0 with spawn_errno/spawn_what
- * set as exec_main sets them; -1 with errno ENOSYS when the kernel cannot.
+ * suspended until it has exec'd, as with vfork. Returns its pid, with
+ * spawn_errno/spawn_what set (as exec_main sets them) if it never exec'd; -1
+ * with errno ENOSYS when the kernel cannot clone into a group.
  */
 static pid_t clone_main(const struct config *cfg, int group)
 {

@@ -11,6 +11,8 @@ import {
   findDelegatedGroup,
   hasSystemdUserManager,
   type LimitController,
+  limitControllers,
+  limitOption,
   readCgroup2Mounts,
   readControllers,
   readOwnCgroup,
@@ -82,15 +84,10 @@ function writableDir(dir: string): boolean {
 export async function resolveLevel(options: NormalizedOptions): Promise<LevelPlan> {
   const { requestedLevel: asked, limits } = options;
   const sandboxOnly = sandboxOnlyOption(options);
+  /** The limits asked for, by the controller that enforces them (the option is limitOption[c]). */
+  const wanted = limitControllers.filter((c) => limits[limitOption[c]] !== undefined);
   if (asked === 'track') {
-    const needs =
-      limits.maxProcesses !== undefined
-        ? 'maxProcesses'
-        : limits.maxMemory !== undefined
-          ? 'maxMemory'
-          : limits.maxCpu !== undefined
-            ? 'maxCpu'
-            : sandboxOnly;
+    const needs = wanted.length > 0 ? limitOption[wanted[0] as LimitController] : sandboxOnly;
     if (needs) {
       const levels = sandboxOnly === needs ? "'sandbox' (or 'auto')" : "'auto', 'cgroup' or 'sandbox'";
       throw new LevelUnavailableError(
@@ -116,11 +113,10 @@ export async function resolveLevel(options: NormalizedOptions): Promise<LevelPla
   if (asked === 'sandbox' || sandboxOnly) {
     await requireSandbox(options, sandboxOnly ? `\`${sandboxOnly}\`` : 'the sandbox level');
     const pidsInCgroup = site.parent !== null && site.controllers.includes('pids');
-    if (limits.maxMemory !== undefined && !(site.parent !== null && site.controllers.includes('memory'))) {
-      throw await unavailableCgroup(site, '`maxMemory`', 'memory');
-    }
-    if (limits.maxCpu !== undefined && !(site.parent !== null && site.controllers.includes('cpu'))) {
-      throw await unavailableCgroup(site, '`maxCpu`', 'cpu');
+    // RLIMIT_NPROC stands in for pids.max; nothing stands in for memory or cpu.
+    for (const c of wanted) {
+      if (c !== 'pids' && !(site.parent !== null && site.controllers.includes(c)))
+        throw await unavailableCgroup(site, `\`${limitOption[c]}\``, c);
     }
     return {
       level: 'sandbox',
@@ -129,16 +125,11 @@ export async function resolveLevel(options: NormalizedOptions): Promise<LevelPla
     };
   }
   // auto: the strongest level that needs nothing extra; limits pick a level that can enforce them.
-  const wants = (c: LimitController): boolean =>
-    (c === 'pids' && limits.maxProcesses !== undefined) ||
-    (c === 'memory' && limits.maxMemory !== undefined) ||
-    (c === 'cpu' && limits.maxCpu !== undefined);
-  const missing = (['pids', 'memory', 'cpu'] as const).filter((c) => wants(c) && !site.controllers.includes(c));
+  const missing = wanted.filter((c) => !site.controllers.includes(c));
   if (site.parent !== null && missing.length === 0) {
     return { level: 'cgroup', cgroup: groupFor(options, site, true), sandboxProcesses: undefined };
   }
-  if (missing.includes('memory')) throw await unavailableCgroup(site, '`maxMemory`', 'memory');
-  if (missing.includes('cpu')) throw await unavailableCgroup(site, '`maxCpu`', 'cpu');
+  for (const c of missing) if (c !== 'pids') throw await unavailableCgroup(site, `\`${limitOption[c]}\``, c);
   if (limits.maxProcesses !== undefined) {
     // RLIMIT_NPROC in a sandbox could cap it, but a sandbox changes the program's pids and uids
     // (nobody, for root): auto never picks it for you. Say so, with both ways out.
